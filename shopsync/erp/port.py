@@ -1,0 +1,81 @@
+"""The ERP port: the whole of what the engine asks of ERPNext.
+
+The engine (``shopsync.sync``) only ever talks to an object of this shape. Two implementations:
+
+- ``shopsync.erp.frappe_erp.FrappeERP``: the real one, inside a bench (imports ``frappe``);
+- ``tests.erp_stand_in.MemoryERP``: in memory, holding the ERPNext 15 contract written down in
+  ``shopsync/erp/contract.json`` (mandatory fields, links, select values, child tables, naming,
+  Sales Order arithmetic), checked against a real site's captures by a contract test.
+
+Documents travel as plain dicts, as Frappe's ``as_dict()`` gives them: ``{"doctype": ..., "name":
+..., field: value, child_table_field: [{...}, ...]}``. Errors are those of ``shopsync.erp.errors``.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+Doc = dict[str, Any]
+
+
+@runtime_checkable
+class ERP(Protocol):
+    # --- reading -------------------------------------------------------------------------------
+    def get(self, doctype: str, name: str) -> Doc:
+        """The document with its child tables; ``DoesNotExistError`` when there is none."""
+
+    def exists(self, doctype: str, name: str) -> bool:
+        ...
+
+    def find(
+        self,
+        doctype: str,
+        filters: dict[str, Any] | None = None,
+        fields: Iterable[str] = ("name",),
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[Doc]:
+        """Rows of ``doctype`` whose fields equal ``filters`` (a value may also be
+        ``("in", [...])``, ``(">", x)``, ``(">=", x)``, ``("<", x)``, ``("like", "a%")``).
+        For a child doctype, filters on ``parent``/``parenttype`` work as in Frappe."""
+
+    def get_value(self, doctype: str, name: str, field: str) -> Any:
+        ...
+
+    def get_single_value(self, doctype: str, field: str) -> Any:
+        ...
+
+    # --- writing -------------------------------------------------------------------------------
+    def insert(self, doc: Doc) -> Doc:
+        """Validate and insert; returns the stored document (name, defaults, computed totals)."""
+
+    def update(self, doctype: str, name: str, values: Doc) -> Doc:
+        """Set fields (child tables replaced whole when given) and save."""
+
+    def submit(self, doctype: str, name: str) -> Doc:
+        ...
+
+    def cancel(self, doctype: str, name: str) -> Doc:
+        ...
+
+    def delete(self, doctype: str, name: str) -> None:
+        ...
+
+    def make_variant(self, template: str, attributes: dict[str, str]) -> Doc:
+        """An unsaved variant of ``template`` (ERPNext's ``create_variant``)."""
+
+    # --- stock ---------------------------------------------------------------------------------
+    def bins(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> list[Doc]:
+        """Bin rows (item_code, warehouse, actual_qty, reserved_qty, projected_qty, modified)."""
+
+    def items_moved_since(self, since: str, warehouses: Iterable[str]) -> set[str]:
+        """Item codes with a Stock Ledger Entry created, or a Bin modified, at or after
+        ``since`` (``YYYY-MM-DD HH:MM:SS``, the ERP's clock) in any of ``warehouses``."""
+
+    # --- the unit of work ----------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside land together or not at all."""
+
+    def now(self) -> str:
+        """The ERP's clock, ``YYYY-MM-DD HH:MM:SS``."""
