@@ -1,0 +1,1 @@
+"""The ERP port (``port.ERP``), its errors, the ERPNext contract, and the Frappe implementation."""

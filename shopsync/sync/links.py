@@ -1,0 +1,94 @@
+"""The binder: link records between ERP documents and WooCommerce objects, per site.
+
+A link is one "WooCommerce Link" document. Its name (``link_key``) is built from the site, the kind
+and the WooCommerce id, so the database's primary key makes "one ERP document per remote object"
+hold even under concurrent jobs: a second insert fails with ``DuplicateEntryError`` and the whole
+transaction that tried it rolls back. ``erp_key`` (unique) does the same for the ERP side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopsync.erp.errors import DoesNotExistError
+from shopsync.erp.port import ERP, Doc
+
+LINK_DOCTYPE = "WooCommerce Link"
+
+ERP_DOCTYPE_OF = {
+    "Order": "Sales Order",
+    "Customer": "Customer",
+    "Item": "Item",
+    "Address": "Address",
+}
+
+IN_SYNC, OUT_OF_SYNC, NOT_LINKED = "In sync", "Out of sync", "Not linked"
+
+
+def link_key(site: str, kind: str, woo_id: int | str, variation_id: int | str = 0) -> str:
+    key = f"{site}-{kind.lower()}-{woo_id}"
+    if variation_id and str(variation_id) != "0":
+        key += f"-{variation_id}"
+    return key
+
+
+def erp_key(site: str, erp_doctype: str, erp_name: str) -> str:
+    return f"{site}|{erp_doctype}|{erp_name}"
+
+
+class Binder:
+    """Reads and writes the link records of one site through the ERP port."""
+
+    def __init__(self, erp: ERP, site: str):
+        self.erp = erp
+        self.site = site
+
+    def get(self, kind: str, woo_id: int | str, variation_id: int | str = 0) -> Doc | None:
+        try:
+            return self.erp.get(LINK_DOCTYPE, link_key(self.site, kind, woo_id, variation_id))
+        except DoesNotExistError:
+            return None
+
+    def erp_name(self, kind: str, woo_id: int | str, variation_id: int | str = 0) -> str | None:
+        link = self.get(kind, woo_id, variation_id)
+        if link and link.get("state") != NOT_LINKED:
+            return link.get("erp_name")
+        return None
+
+    def for_erp(self, erp_doctype: str, name: str) -> Doc | None:
+        rows = self.erp.find(
+            LINK_DOCTYPE, {"erp_key": erp_key(self.site, erp_doctype, name)}, fields=("*",), limit=1
+        )
+        return rows[0] if rows else None
+
+    def bind(
+        self,
+        kind: str,
+        woo_id: int | str,
+        erp_name: str,
+        variation_id: int | str = 0,
+        **extra: Any,
+    ) -> Doc:
+        """Insert the link. Raises DuplicateEntryError when the remote object is already bound."""
+        erp_doctype = ERP_DOCTYPE_OF[kind]
+        doc = {
+            "doctype": LINK_DOCTYPE,
+            "link_key": link_key(self.site, kind, woo_id, variation_id),
+            "site": self.site,
+            "link_type": kind,
+            "woo_id": int(woo_id),
+            "woo_variation_id": int(variation_id or 0),
+            "erp_doctype": erp_doctype,
+            "erp_name": erp_name,
+            "erp_key": erp_key(self.site, erp_doctype, erp_name),
+            "state": extra.pop("state", IN_SYNC),
+            "last_synced_at": self.erp.now(),
+        }
+        doc.update(extra)
+        return self.erp.insert(doc)
+
+    def update(self, link: Doc, **values: Any) -> Doc:
+        return self.erp.update(LINK_DOCTYPE, link["name"], values)
+
+    def all(self, kind: str, **filters: Any) -> list[Doc]:
+        return self.erp.find(LINK_DOCTYPE, {"site": self.site, "link_type": kind, **filters}, fields=("*",))

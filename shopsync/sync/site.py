@@ -1,0 +1,126 @@
+"""One WooCommerce shop as the engine sees it: the "WooCommerce Site" document as plain data."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+SITE_DOCTYPE = "WooCommerce Site"
+SITE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
+
+STOCK_RULES = ("Actual minus reserved", "Actual", "Projected")
+DIRECTIONS = ("Both ways", "Shop to ERP", "ERP to shop")
+DEFAULT_ORDER_STATUSES = ("processing", "on-hold", "completed")
+
+#: The webhooks every enabled site keeps in its shop.
+WEBHOOK_TOPICS = (
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "customer.created",
+    "customer.updated",
+)
+
+
+@dataclasses.dataclass
+class SiteConfig:
+    name: str
+    woocommerce_url: str
+    consumer_key: str
+    consumer_secret: str = dataclasses.field(repr=False)
+    enabled: bool = True
+    webhook_secret: str = dataclasses.field(default="", repr=False)
+    endpoint_url: str = ""
+    company: str = ""
+    sync_user: str = ""
+    tax_account: str = ""
+    freight_account: str = ""
+    shipping_item: str = ""
+    customer_group: str = ""
+    territory: str = ""
+    price_list: str = ""
+    default_warehouse: str = ""
+    stock_rule: str = "Actual minus reserved"
+    warehouses: list[str] = dataclasses.field(default_factory=list)
+    order_statuses: tuple[str, ...] = DEFAULT_ORDER_STATUSES
+    import_orders_from: str = ""
+    delivery_days: int = 7
+    create_sales_invoice: bool = False
+    create_payment_entry: bool = False
+    push_order_status: bool = False
+    product_direction: str = "Both ways"
+    sync_images: bool = False
+    payment_methods: dict[str, str] = dataclasses.field(default_factory=dict)
+    categories: dict[int, str] = dataclasses.field(default_factory=dict)
+    tax_rates: dict[int, str] = dataclasses.field(default_factory=dict)
+    orders_cursor: str = ""
+
+    @property
+    def stock_warehouses(self) -> list[str]:
+        """The warehouses whose stock the shop sees (the default warehouse when none are set)."""
+        return self.warehouses or ([self.default_warehouse] if self.default_warehouse else [])
+
+    def pulls_products(self) -> bool:
+        return self.product_direction in ("Both ways", "Shop to ERP")
+
+    def pushes_products(self) -> bool:
+        return self.product_direction in ("Both ways", "ERP to shop")
+
+    def tax_account_for(self, rate_id: int | None) -> str:
+        return self.tax_rates.get(int(rate_id or 0)) or self.tax_account
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], consumer_secret: str = "", webhook_secret: str = "") -> "SiteConfig":
+        """Build from a WooCommerce Site document (secrets come decrypted, apart from the doc)."""
+        statuses = tuple(
+            s.strip() for s in (doc.get("order_statuses") or ",".join(DEFAULT_ORDER_STATUSES)).split(",") if s.strip()
+        )
+        return cls(
+            name=doc["name"],
+            woocommerce_url=doc.get("woocommerce_url") or "",
+            consumer_key=doc.get("consumer_key") or "",
+            consumer_secret=consumer_secret or doc.get("consumer_secret") or "",
+            enabled=bool(doc.get("enabled", 1)),
+            webhook_secret=webhook_secret or doc.get("webhook_secret") or "",
+            endpoint_url=doc.get("endpoint_url") or "",
+            company=doc.get("company") or "",
+            sync_user=doc.get("sync_user") or "",
+            tax_account=doc.get("tax_account") or "",
+            freight_account=doc.get("freight_account") or "",
+            shipping_item=doc.get("shipping_item") or "",
+            customer_group=doc.get("customer_group") or "",
+            territory=doc.get("territory") or "",
+            price_list=doc.get("price_list") or "",
+            default_warehouse=doc.get("default_warehouse") or "",
+            stock_rule=doc.get("stock_rule") or "Actual minus reserved",
+            warehouses=[r["warehouse"] for r in doc.get("warehouses") or [] if r.get("warehouse")],
+            order_statuses=statuses,
+            import_orders_from=str(doc.get("import_orders_from") or ""),
+            delivery_days=int(doc.get("delivery_days") or 7),
+            create_sales_invoice=bool(doc.get("create_sales_invoice")),
+            create_payment_entry=bool(doc.get("create_payment_entry")),
+            push_order_status=bool(doc.get("push_order_status")),
+            product_direction=doc.get("product_direction") or "Both ways",
+            sync_images=bool(doc.get("sync_images")),
+            payment_methods={r["woo_method"]: r["mode_of_payment"] for r in doc.get("payment_methods") or []},
+            categories={int(r["woo_category_id"]): r["item_group"] for r in doc.get("categories") or []},
+            tax_rates={int(r["woo_rate_id"]): r["account"] for r in doc.get("tax_rates") or []},
+            orders_cursor=doc.get("orders_cursor") or "",
+        )
+
+
+def validate_site_name(name: str) -> None:
+    if not SITE_NAME_RE.match(name or ""):
+        raise ValueError(
+            f"Site name {name!r} must start with a letter or digit and hold only letters, digits, '-' and '_'"
+            " (60 at most): it is part of the webhook endpoint URL."
+        )
+
+
+def endpoint_url(base_url: str, site_name: str) -> str:
+    """The URL the shop's webhooks deliver to: one per site, the site named in it."""
+    return f"{base_url.rstrip('/')}/api/method/shopsync.api.webhook?site={site_name}"
