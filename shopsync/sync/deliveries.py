@@ -81,9 +81,9 @@ def resolve_handler(resource: str) -> Callable[..., Any] | None:
         return None
 
 
-def run_resource_job(site: str, resource: str, resource_id: int) -> list[str]:
+def run_resource_job(site_name: str, resource: str, resource_id: int) -> list[str]:
     """The RQ entry point queued by the intake and the sweeper."""
-    return process_resource(current(), site, resource, resource_id)
+    return process_resource(current(), site_name, resource, resource_id)
 
 
 def process_resource(rt: Runtime, site_name: str, resource: str, resource_id: int) -> list[str]:

@@ -26,7 +26,7 @@ import logging
 import re
 from typing import Any, Mapping
 
-from shopsync.erp.errors import DoesNotExistError, DuplicateEntryError
+from shopsync.erp.errors import DoesNotExistError, DuplicateEntryError, UniqueValidationError
 from shopsync.sync.runtime import Runtime
 from shopsync.woocommerce.signature import verify
 
@@ -135,7 +135,7 @@ def receive(rt: Runtime, site_name: str | None, raw_body: bytes, headers: Mappin
     try:
         with rt.erp.transaction():
             stored = rt.erp.insert(entry)
-    except DuplicateEntryError:
+    except (DuplicateEntryError, UniqueValidationError):
         return Answer(200, "duplicate delivery: already received")
     if stored["status"] != "Queued":
         return Answer(200, f"kept as {stored['status']}: {stored.get('error')}", stored["name"])
@@ -148,7 +148,7 @@ def queue_resource(rt: Runtime, site: str, resource: str, resource_id: int) -> b
         return rt.enqueue(
             "shopsync.sync.deliveries.run_resource_job",
             job_id=job_id(site, resource, resource_id),
-            site=site,
+            site_name=site,
             resource=resource,
             resource_id=resource_id,
         )

@@ -1,0 +1,200 @@
+"""The ERP port over Frappe: where the engine's reads and writes become ``frappe`` calls.
+
+This module, ``shopsync.jobs``, ``shopsync.api``, ``shopsync.events`` and the doctype controllers
+are the only ones that import ``frappe``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from typing import Any, Iterable, Iterator
+
+import frappe
+from frappe.utils import now as frappe_now
+
+from shopsync.erp import errors
+
+_ALIASES = {
+    # Frappe exception class names that the port reports as one of its own.
+    "QueryDeadlockError": errors.LockTimeout,
+    "QueryTimeoutError": errors.LockTimeout,
+    "LinkExpiredError": errors.LinkValidationError,
+    "CannotChangeConstantError": errors.UpdateAfterSubmitError,
+}
+
+
+def _translate(exc: Exception) -> errors.ERPError | None:
+    for cls in type(exc).__mro__:
+        hit = _ALIASES.get(cls.__name__) or errors.BY_EXC_TYPE.get(cls.__name__)
+        if hit:
+            return hit(_message(exc))
+    if isinstance(exc, frappe.ValidationError):
+        return errors.ValidationError(_message(exc))
+    return None
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc) or ""
+    if not text and getattr(frappe.local, "message_log", None):
+        try:
+            text = "; ".join(json.loads(m).get("message", "") if isinstance(m, str) else m.get("message", "") for m in frappe.local.message_log)
+        except Exception:  # noqa: BLE001
+            text = type(exc).__name__
+    return frappe.utils.strip_html(text) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except errors.ERPError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        translated = _translate(exc)
+        if translated is None:
+            raise
+        frappe.clear_messages()
+        raise translated from exc
+
+
+def _plain(doc: Any) -> dict[str, Any]:
+    return json.loads(frappe.as_json(doc.as_dict(convert_dates_to_str=True)))
+
+
+def _filters(filters: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (filters or {}).items():
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+class FrappeERP:
+    """Implements ``shopsync.erp.port.ERP`` inside a bench."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    def get(self, doctype: str, name: str) -> dict[str, Any]:
+        with _errors():
+            return _plain(frappe.get_doc(doctype, name))
+
+    def exists(self, doctype: str, name: str) -> bool:
+        return bool(frappe.db.exists(doctype, name))
+
+    def find(self, doctype, filters=None, fields=("name",), order_by=None, limit=None):
+        with _errors():
+            rows = frappe.get_all(
+                doctype,
+                filters=_filters(filters),
+                fields=list(fields),
+                order_by=order_by or "creation asc",
+                limit_page_length=limit or 0,
+            )
+        return [json.loads(frappe.as_json(r)) for r in rows]
+
+    def get_value(self, doctype: str, name: str, field: str) -> Any:
+        return frappe.db.get_value(doctype, name, field)
+
+    def get_single_value(self, doctype: str, field: str) -> Any:
+        return frappe.db.get_single_value(doctype, field)
+
+    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        with _errors():
+            new = frappe.get_doc(doc)
+            if doc.get("name"):
+                new.flags.name_set = True
+            new.insert(ignore_permissions=True)
+            return _plain(new)
+
+    def update(self, doctype: str, name: str, values: dict[str, Any]) -> dict[str, Any]:
+        with _errors():
+            doc = frappe.get_doc(doctype, name)
+            doc.update(values)
+            doc.save(ignore_permissions=True)
+            return _plain(doc)
+
+    def submit(self, doctype: str, name: str) -> dict[str, Any]:
+        with _errors():
+            doc = frappe.get_doc(doctype, name)
+            doc.flags.ignore_permissions = True
+            doc.submit()
+            return _plain(doc)
+
+    def cancel(self, doctype: str, name: str) -> dict[str, Any]:
+        with _errors():
+            doc = frappe.get_doc(doctype, name)
+            doc.flags.ignore_permissions = True
+            doc.cancel()
+            return _plain(doc)
+
+    def delete(self, doctype: str, name: str) -> None:
+        with _errors():
+            frappe.delete_doc(doctype, name, ignore_permissions=True)
+
+    def make_variant(self, template: str, attributes: dict[str, str]) -> dict[str, Any]:
+        from erpnext.controllers.item_variant import create_variant
+
+        with _errors():
+            return _plain(create_variant(template, attributes))
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        """A whitelisted ERPNext helper that returns an unsaved document (make_sales_invoice...)."""
+        with _errors():
+            result = frappe.get_attr(method)(**kwargs)
+            return _plain(result) if hasattr(result, "as_dict") else result
+
+    def bins(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> list[dict[str, Any]]:
+        items, whs = list(item_codes), list(warehouses)
+        if not items or not whs:
+            return []
+        return self.find(
+            "Bin",
+            {"item_code": ("in", items), "warehouse": ("in", whs)},
+            fields=("item_code", "warehouse", "actual_qty", "reserved_qty", "projected_qty", "modified"),
+        )
+
+    def items_moved_since(self, since: str, warehouses: Iterable[str]) -> set[str]:
+        whs = list(warehouses)
+        if not whs:
+            return set()
+        moved = frappe.get_all(
+            "Stock Ledger Entry",
+            filters={"creation": (">=", since), "warehouse": ("in", whs), "is_cancelled": 0},
+            pluck="item_code",
+            distinct=True,
+        )
+        touched = frappe.get_all(
+            "Bin", filters={"modified": (">=", since), "warehouse": ("in", whs)}, pluck="item_code"
+        )
+        return set(moved) | set(touched)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Outermost: commit on success, roll back on error. Nested: a savepoint."""
+        if self._depth:
+            point = "shopsync_" + uuid.uuid4().hex[:12]
+            frappe.db.savepoint(point)
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                frappe.db.rollback(save_point=point)
+                raise
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            frappe.db.rollback()
+            raise
+        else:
+            frappe.db.commit()
+        finally:
+            self._depth = 0
+
+    def now(self) -> str:
+        return frappe_now()[:19]

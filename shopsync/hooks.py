@@ -1,0 +1,36 @@
+"""Wiring only: what Frappe calls, and when. The work is in shopsync.sync."""
+
+app_name = "shopsync"
+app_title = "ShopSync"
+app_publisher = "shopsync developers"
+app_description = "Keeps ERPNext and any number of WooCommerce shops in step"
+app_email = "dev@shopsync.invalid"
+app_license = "MIT"
+required_apps = ["erpnext"]
+
+doc_events = {
+    # Stock out: the hook only notes which items moved; a job reads the Bins after the commit.
+    "Stock Ledger Entry": {
+        "on_submit": "shopsync.events.stock_moved",
+        "on_cancel": "shopsync.events.stock_moved",
+    },
+    # Products out: queued, never inside the user's save.
+    "Item": {
+        "on_update": "shopsync.events.item_changed",
+        "on_trash": "shopsync.events.item_trashed",
+    },
+    "Item Price": {
+        "on_update": "shopsync.events.item_price_changed",
+    },
+}
+
+scheduler_events = {
+    "cron": {
+        # Deliveries that wait with no job behind them (queue down, worker killed, retries due).
+        "* * * * *": ["shopsync.jobs.sweep_deliveries"],
+    },
+    # Per enabled site: webhook health, order catch-up, stock moved in the last two hours.
+    "hourly": ["shopsync.jobs.hourly"],
+}
+
+# Nothing of the engine runs at import time; there are no website routes, no boot session data.

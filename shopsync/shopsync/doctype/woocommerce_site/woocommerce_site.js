@@ -1,0 +1,36 @@
+// WooCommerce Site form: buttons call shopsync.api; the engine does the work.
+frappe.ui.form.on("WooCommerce Site", {
+	refresh(frm) {
+		if (frm.is_new()) return;
+		frm.add_custom_button(__("Check webhooks"), () => call(frm, "check_webhooks", __("Checking the shop's webhooks")), __("Webhooks"));
+		frm.add_custom_button(__("Catch up orders"), () => call(frm, "catch_up_orders", __("Catching up orders")), __("Sync"));
+		frm.add_custom_button(__("Push all stock"), () => call(frm, "push_all_stock", __("Pushing all stock")), __("Sync"));
+		frm.add_custom_button(__("Webhook log"), () => frappe.set_route("List", "WooCommerce Webhook Log", { site: frm.doc.name }));
+		frm.add_custom_button(__("Links"), () => frappe.set_route("List", "WooCommerce Link", { site: frm.doc.name }));
+	},
+	test_connection(frm) {
+		call(frm, "test_connection", __("Calling the shop"));
+	},
+	rotate_secret(frm) {
+		frappe.confirm(__("Make a new webhook secret and write it to the shop's webhooks?"), () =>
+			call(frm, "rotate_secret", __("Rotating the secret"))
+		);
+	},
+});
+
+function call(frm, method, freeze_message) {
+	return frappe.call({
+		method: "shopsync.api." + method,
+		args: { site: frm.doc.name },
+		freeze: true,
+		freeze_message,
+		callback(r) {
+			const m = r.message || {};
+			if (m.message) frappe.msgprint({ message: m.message, indicator: m.ok ? "green" : "red", title: __("Connection") });
+			else if (m.actions && m.actions.length) frappe.msgprint(m.actions.join("<br>"));
+			else if (m.summary) frappe.msgprint(m.summary);
+			else frappe.show_alert({ message: __("Done"), indicator: "green" });
+			frm.reload_doc();
+		},
+	});
+}

@@ -1,0 +1,102 @@
+"""Controller of a WooCommerce Site: one shop. Thin: the engine does the work."""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from shopsync.sync import site as site_rules
+from shopsync.sync import webhooks
+from shopsync.woocommerce.signature import generate_secret
+
+
+class WooCommerceSite(Document):
+    def validate(self):
+        try:
+            site_rules.validate_site_name(self.site_name)
+        except ValueError as exc:
+            frappe.throw(str(exc), title=_("Invalid site name"))
+        self.woocommerce_url = (self.woocommerce_url or "").strip()
+        if not self.woocommerce_url.startswith(("http://", "https://")):
+            frappe.throw(_("The shop URL must start with https:// (or http:// for a test shop)"))
+        if not self.woocommerce_url.endswith("/"):
+            self.woocommerce_url += "/"
+        statuses = [s.strip() for s in (self.order_statuses or "").split(",") if s.strip()]
+        self.order_statuses = ",".join(statuses or site_rules.DEFAULT_ORDER_STATUSES)
+        if not self.get_password("webhook_secret", raise_exception=False):
+            self.webhook_secret = generate_secret()
+        self.endpoint_url = site_rules.endpoint_url(frappe.utils.get_url(), self.site_name)
+        for row in self.warehouses:
+            company = frappe.db.get_value("Warehouse", row.warehouse, "company")
+            if company and company != self.company:
+                frappe.throw(_("Warehouse {0} belongs to {1}, not to {2}").format(row.warehouse, company, self.company))
+
+    def on_update(self):
+        frappe.cache().delete_value("shopsync:enabled_sites")
+        # The shop is called after the commit, in a job: a save never waits on the shop.
+        frappe.enqueue(
+            "shopsync.jobs.check_webhooks", queue="short", job_id=f"shopsync:check_webhooks:{self.name}",
+            deduplicate=True, enqueue_after_commit=True, site_name=self.name,
+        )
+
+    def on_trash(self):
+        frappe.cache().delete_value("shopsync:enabled_sites")
+        try:
+            report = webhooks.delete_webhooks(self._config(), self._client())
+            if report.actions:
+                frappe.msgprint("<br>".join(report.actions), title=_("Webhooks deleted in the shop"))
+        except Exception as exc:  # noqa: BLE001 - the site is deleted anyway; say what is left
+            frappe.msgprint(
+                _("The shop could not be reached to delete its webhooks ({0}). Delete them in WooCommerce > Settings > Advanced > Webhooks.").format(exc),
+                indicator="orange",
+            )
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def _config(self):
+        from shopsync.jobs import load_site
+
+        return load_site(self.name)
+
+    def _client(self):
+        from shopsync.jobs import client_for
+
+        return client_for(self._config())
+
+    # --- desk actions (shopsync.api) --------------------------------------------------------------
+    def run_connection_test(self):
+        result = self._client().check_connection()
+        message = getattr(result, "message", None) or str(result)
+        self.db_set("connection_status", f"{frappe.utils.now()}: {message}")
+        return {"ok": bool(getattr(result, "ok", False)), "message": message}
+
+    def rotate_webhook_secret(self):
+        self.webhook_secret = generate_secret()
+        self.save()
+        report = webhooks.ensure_webhooks(self._config(), self._client(), rotate_secret=True)
+        self._store_webhook_rows(report)
+        return {"actions": report.actions}
+
+    def check_webhooks(self):
+        from shopsync.erp.frappe_erp import FrappeERP
+
+        report = webhooks.ensure_webhooks(self._config(), self._client())
+        self._store_webhook_rows(report, webhooks.last_deliveries(FrappeERP(), self.name))
+        if report.actions:
+            self.add_comment("Info", _("Webhooks: {0}").format("; ".join(report.actions)))
+        return {"actions": report.actions, "rows": report.rows}
+
+    def _store_webhook_rows(self, report, last=None):
+        last = last or {}
+        now = frappe.utils.now()
+        frappe.db.delete("WooCommerce Site Webhook", {"parent": self.name, "parenttype": self.doctype})
+        for idx, row in enumerate(report.rows, 1):
+            frappe.get_doc(
+                {
+                    "doctype": "WooCommerce Site Webhook", "parent": self.name, "parenttype": self.doctype,
+                    "parentfield": "webhooks", "idx": idx, "topic": row["topic"],
+                    "woo_webhook_id": row["woo_webhook_id"], "status": row["status"],
+                    "last_delivery_at": last.get(row["topic"]), "checked_at": now,
+                }
+            ).db_insert()
+        frappe.db.set_value(self.doctype, self.name, "last_health_check_at", now, update_modified=False)
