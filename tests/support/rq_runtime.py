@@ -1,0 +1,61 @@
+"""The engine's Runtime over real RQ on a real Redis, for the tests and the sandbox.
+
+Jobs run in ``rq.SimpleWorker`` (no fork) so they share the in-memory ERP of the process; the
+queue, the job ids, the serialisation of arguments and the worker loop are RQ's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import redis
+import rq
+from rq.job import Job, JobStatus
+
+from shopsync.sync import runtime as runtime_mod
+from shopsync.sync.runtime import Runtime
+from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
+
+
+class RQEnqueuer:
+    """``frappe.enqueue(..., job_id=..., deduplicate=True)`` as Frappe 15 does it over RQ:
+    a job whose id is queued or started is not queued again; a finished one is replaced."""
+
+    def __init__(self, conn: redis.Redis, queue_name: str = "shopsync"):
+        self.conn = conn
+        self.queue = rq.Queue(queue_name, connection=conn)
+        self.dropped = 0
+        self.down = False  # tests set it to make the queue unreachable
+
+    def __call__(self, method: str, *, job_id: str, queue: str = "default", **kwargs: Any) -> bool:
+        if self.down:
+            raise redis.ConnectionError("queue unreachable (test)")
+        try:
+            job = Job.fetch(job_id, connection=self.conn)
+        except rq.exceptions.NoSuchJobError:
+            job = None
+        if job is not None:
+            if job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED):
+                self.dropped += 1
+                return False
+            job.delete()
+        self.queue.enqueue(method, job_id=job_id, kwargs=kwargs, result_ttl=60, failure_ttl=3600)
+        return True
+
+    def work(self, max_jobs: int | None = None) -> int:
+        """Run queued jobs to the end in a real worker (burst mode); returns how many ran."""
+        worker = rq.SimpleWorker([self.queue], connection=self.conn)
+        worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+        return worker.successful_job_count + worker.failed_job_count
+
+
+def make_runtime(erp: Any, enqueuer: RQEnqueuer, client_for: Callable[[SiteConfig], Any]) -> Runtime:
+    def load_site(name: str) -> SiteConfig:
+        return SiteConfig.from_doc(erp.get(SITE_DOCTYPE, name))
+
+    def list_sites() -> list[str]:
+        return [r["name"] for r in erp.find(SITE_DOCTYPE, {"enabled": 1})]
+
+    rt = Runtime(erp=erp, load_site=load_site, client_for=client_for, enqueue=enqueuer, list_sites=list_sites)
+    runtime_mod.install(rt)
+    return rt
