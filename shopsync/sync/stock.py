@@ -1,0 +1,841 @@
+"""Stock out: the shop's quantities follow the ERP's Bins.
+
+Plain Python (no ``frappe``). Three ways in, one way out:
+
+- at once: the Stock Ledger Entry hook of the Frappe edge calls :func:`sites_for_movements` and
+  :meth:`PendingStock.add` **after the commit** (it never reads stock: in ERPNext 15 the entry's
+  ``on_submit`` runs before its Bin moves). ``add`` tells the caller whether a job must be queued;
+  at most one job per site is scheduled at a time and it drains the pending set until it stays
+  empty (:func:`run_pending`), so a 500-line voucher is one job and a few batch requests;
+- hourly: :func:`catch_up_stock` pushes every item with a new Stock Ledger Entry or a Bin modified
+  in the last two hours, plus those whose last push failed;
+- on demand: :func:`push_all_stock` (the "Push all stock" button) and :func:`stock_comparison`.
+
+All of them end in :func:`push_stock`: it builds a :class:`StockPlan` (:func:`plan_push`, pure
+reading), sends it through the adapter's batch endpoints outside any ERP transaction, then records
+what the shop accepted on the item links in one short transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import math
+import uuid
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any, Callable, Iterable, Mapping
+
+from shopsync.erp.port import ERP, Doc
+from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, Binder
+from shopsync.sync.site import STOCK_RULES, SiteConfig
+
+log = logging.getLogger(__name__)
+
+BLACKLIST_DOCTYPE = "WooCommerce Blacklist Entry"
+BATCH_SIZE = 100  # WooCommerce answers 413 beyond 100 objects in one batch
+PRODUCTS_BATCH = "products/batch"
+
+ACTUAL_MINUS_RESERVED, ACTUAL, PROJECTED = STOCK_RULES
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------------------------
+# The quantity rule
+# --------------------------------------------------------------------------------------------
+
+
+def _dec(value: Any) -> Decimal:
+    """A Bin figure as a Decimal, float noise removed (2.9999999999 -> 3.000000)."""
+    if value in (None, ""):
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(round(float(value), 6)))
+
+
+def bin_quantity(bin_row: Mapping[str, Any], rule: str = ACTUAL_MINUS_RESERVED) -> Decimal:
+    """What one Bin offers for sale under ``rule`` (may be negative or fractional)."""
+    if rule == ACTUAL:
+        return _dec(bin_row.get("actual_qty"))
+    if rule == PROJECTED:
+        return _dec(bin_row.get("projected_qty"))
+    if rule == ACTUAL_MINUS_RESERVED:
+        return _dec(bin_row.get("actual_qty")) - _dec(bin_row.get("reserved_qty"))
+    raise ValueError(f"Unknown stock rule {rule!r}; expected one of {', '.join(STOCK_RULES)}")
+
+
+def shop_quantity(bin_rows: Iterable[Mapping[str, Any]], rule: str = ACTUAL_MINUS_RESERVED) -> int:
+    """The whole number the shop gets: summed over the Bins, floored (2.7 -> 2), never below 0.
+
+    The sum comes first: a warehouse in the red (negative stock allowed) lowers what the others
+    offer, and two halves in two warehouses make one unit.
+    """
+    total = sum((bin_quantity(b, rule) for b in bin_rows), Decimal(0))
+    whole = int(total.quantize(Decimal(0), rounding=ROUND_FLOOR))
+    return max(whole, 0)
+
+
+def quantities(
+    bin_rows: Iterable[Mapping[str, Any]], warehouses: Iterable[str], rule: str = ACTUAL_MINUS_RESERVED
+) -> dict[str, int]:
+    """Shop quantity per item code from Bin rows, counting only ``warehouses``."""
+    allowed = set(warehouses)
+    by_item: dict[str, list[Mapping[str, Any]]] = {}
+    for row in bin_rows:
+        if row.get("warehouse") in allowed:
+            by_item.setdefault(row["item_code"], []).append(row)
+    return {code: shop_quantity(rows, rule) for code, rows in by_item.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Which shop object an item link points at
+# --------------------------------------------------------------------------------------------
+
+
+def link_target(link: Mapping[str, Any]) -> tuple[int, int]:
+    """``(product id, variation id)`` of an Item link; variation id 0 for a product.
+
+    A variation link carries ``woo_variation_id`` (and its product in ``woo_parent_id``, or in
+    ``woo_id`` as the binder's key has it); a link with only ``woo_parent_id`` set is read as a
+    variation whose id is ``woo_id``.
+    """
+    woo_id = int(link.get("woo_id") or 0)
+    variation = int(link.get("woo_variation_id") or 0)
+    parent = int(link.get("woo_parent_id") or 0)
+    if variation:
+        return (parent or woo_id, variation)
+    if parent and parent != woo_id:
+        return (parent, woo_id)
+    return (woo_id, 0)
+
+
+def endpoint_for(product_id: int, variation_id: int) -> str:
+    """The batch endpoint that takes this object (a variation id on products/batch is a 404)."""
+    return f"products/{product_id}/variations/batch" if variation_id else PRODUCTS_BATCH
+
+
+def is_blacklisted(blacklist: Iterable[Mapping[str, Any]], item_code: str, product_id: int, variation_id: int) -> bool:
+    for entry in blacklist:
+        if entry.get("item_code") and entry["item_code"] == item_code:
+            return True
+        b_id = int(entry.get("woo_id") or 0)
+        b_var = int(entry.get("woo_variation_id") or 0)
+        if b_id and b_id == product_id and (not b_var or b_var == variation_id):
+            return True
+        if variation_id and (b_var == variation_id or (b_id == variation_id and not b_var)):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# The plan
+# --------------------------------------------------------------------------------------------
+
+SIMPLE, VARIATION, PARENT = "simple", "variation", "parent"
+
+
+@dataclasses.dataclass
+class StockLine:
+    item_code: str
+    link: str  # name of the WooCommerce Link
+    kind: str  # simple | variation | parent
+    product_id: int
+    variation_id: int
+    qty: int
+    last_pushed_qty: float | None  # None: never pushed (or never accepted)
+
+    @property
+    def endpoint(self) -> str:
+        return endpoint_for(self.product_id, self.variation_id)
+
+    @property
+    def woo_object_id(self) -> int:
+        return self.variation_id or self.product_id
+
+    def payload(self) -> dict[str, int]:
+        return {"id": self.woo_object_id, "stock_quantity": self.qty}
+
+
+@dataclasses.dataclass
+class StockPlan:
+    site: str
+    send: list[StockLine] = dataclasses.field(default_factory=list)
+    unchanged: list[StockLine] = dataclasses.field(default_factory=list)
+    #: item code -> why it is not pushed ("not linked", "blacklisted", "disabled", "not a stock item")
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def by_endpoint(self) -> dict[str, list[StockLine]]:
+        out: dict[str, list[StockLine]] = {}
+        for line in self.send:
+            out.setdefault(line.endpoint, []).append(line)
+        return out
+
+    def requests(self) -> dict[str, list[list[dict[str, int]]]]:
+        """What would be sent: per endpoint, the batches (``update`` lists of at most 100)."""
+        return {
+            endpoint: [[l.payload() for l in lines[i : i + BATCH_SIZE]] for i in range(0, len(lines), BATCH_SIZE)]
+            for endpoint, lines in self.by_endpoint().items()
+        }
+
+    @property
+    def request_count(self) -> int:
+        return sum(math.ceil(len(lines) / BATCH_SIZE) for lines in self.by_endpoint().values())
+
+
+def _chunks(values: list, size: int = 500) -> Iterable[list]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _find_in(erp: ERP, doctype: str, field: str, values: Iterable[str], filters: dict | None = None,
+             fields: Iterable[str] = ("*",)) -> list[Doc]:
+    values = sorted(set(values))
+    rows: list[Doc] = []
+    for part in _chunks(values):
+        rows += erp.find(doctype, {**(filters or {}), field: ("in", part)}, fields=tuple(fields))
+    return rows
+
+
+def _item_links(erp: ERP, site: str, item_codes: Iterable[str] | None) -> list[Doc]:
+    base = {"site": site, "link_type": "Item"}
+    if item_codes is None:
+        rows = erp.find(LINK_DOCTYPE, base, fields=("*",))
+    else:
+        rows = _find_in(erp, LINK_DOCTYPE, "erp_name", item_codes, base)
+    return [r for r in rows if r.get("state") != NOT_LINKED and r.get("erp_name")]
+
+
+def _last_pushed(link: Mapping[str, Any]) -> float | None:
+    if not link.get("last_pushed_at"):
+        return None
+    return float(link.get("last_pushed_qty") or 0)
+
+
+ITEM_FIELDS = ("name", "variant_of", "has_variants", "disabled", "is_stock_item")
+
+
+def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = None, force: bool = False) -> StockPlan:
+    """What :func:`push_stock` would send for ``item_codes`` (the whole catalogue when None).
+
+    Reads only: links, blacklist, Items and Bins. A variant's movement also re-plans its template's
+    product (the sum of its active variants) when the template is linked on the site. With
+    ``force`` False, a quantity equal to the last one the shop accepted is left out.
+    """
+    plan = StockPlan(site=site.name)
+    wanted = None if item_codes is None else set(item_codes)
+    if wanted is not None and not wanted:
+        return plan
+
+    if wanted is None:
+        link_of = _index(_item_links(erp, site.name, None))
+        items = _items(erp, link_of)
+        targets = set(link_of)
+    else:
+        items = _items(erp, wanted)
+        templates = {i["variant_of"] for i in items.values() if i.get("variant_of")}
+        items.update(_items(erp, templates - set(items)))
+        link_of = _index(_item_links(erp, site.name, wanted | templates))
+        targets = wanted | (templates & set(link_of))
+
+    # A linked template's product shows the sum of all its linked variants on this site.
+    parents = {c for c in targets if c in link_of and items.get(c, {}).get("has_variants")}
+    variants_of: dict[str, list[str]] = {}
+    if parents:
+        for row in _find_in(erp, "Item", "variant_of", parents, fields=ITEM_FIELDS):
+            variants_of.setdefault(row["variant_of"], []).append(row["name"])
+            items.setdefault(row["name"], row)
+        siblings = {v for vs in variants_of.values() for v in vs} - set(link_of)
+        if siblings:
+            link_of.update(_index(_item_links(erp, site.name, siblings)))
+
+    blacklist = erp.find(BLACKLIST_DOCTYPE, {"site": site.name}, fields=("item_code", "woo_id", "woo_variation_id"))
+    stock_codes = sorted(c for c in link_of if not items.get(c, {}).get("has_variants"))
+    bins = erp.bins(stock_codes, site.stock_warehouses) if stock_codes and site.stock_warehouses else []
+    qty = quantities(bins, site.stock_warehouses, site.stock_rule)
+
+    def active_variant(code: str, parent_id: int) -> bool:
+        link, item = link_of.get(code), items.get(code, {})
+        if link is None or item.get("disabled"):
+            return False
+        pid, vid = link_target(link)
+        return bool(vid) and pid == parent_id and not is_blacklisted(blacklist, code, pid, vid)
+
+    for code in sorted(targets):
+        link = link_of.get(code)
+        if link is None:
+            plan.skipped[code] = "not linked"
+            continue
+        item = items.get(code, {})
+        pid, vid = link_target(link)
+        if is_blacklisted(blacklist, code, pid, vid):
+            plan.skipped[code] = "blacklisted"
+            continue
+        if item.get("disabled"):
+            plan.skipped[code] = "disabled"
+            continue
+        if item.get("has_variants") and not vid:
+            kind = PARENT
+            q = sum(qty.get(v, 0) for v in variants_of.get(code, []) if active_variant(v, pid))
+        elif item.get("is_stock_item") in (0, False):
+            plan.skipped[code] = "not a stock item"
+            continue
+        else:
+            kind = VARIATION if vid else SIMPLE
+            q = qty.get(code, 0)
+        line = StockLine(code, link["name"], kind, pid, vid, q, _last_pushed(link))
+        if not force and line.last_pushed_qty is not None and line.last_pushed_qty == q:
+            plan.unchanged.append(line)
+        else:
+            plan.send.append(line)
+    return plan
+
+
+def _index(links: Iterable[Doc]) -> dict[str, Doc]:
+    out: dict[str, Doc] = {}
+    for link in links:
+        out.setdefault(link["erp_name"], link)
+    return out
+
+
+def _items(erp: ERP, codes: Iterable[str]) -> dict[str, Doc]:
+    codes = set(codes)
+    return {r["name"]: r for r in _find_in(erp, "Item", "name", codes, fields=ITEM_FIELDS)} if codes else {}
+
+
+# --------------------------------------------------------------------------------------------
+# The push
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class PushReport:
+    site: str
+    #: HTTP requests the adapter sent (retries and halvings included)
+    requests: int = 0
+    #: item code -> quantity the shop accepted
+    pushed: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: item codes whose quantity equals the last one accepted (not sent)
+    unchanged: list[str] = dataclasses.field(default_factory=list)
+    #: item code -> why it is not pushed at all (not linked, blacklisted, disabled...)
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: item code -> the shop's error for that item (recorded on its link, retried next time)
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: item codes not sent because the shop could not be reached (retried by the hourly job)
+    not_sent: list[str] = dataclasses.field(default_factory=list)
+    #: why sending stopped (shop down, authentication refused...), "" when it did not
+    failed: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.errors
+
+    def summary(self) -> str:
+        parts = [f"{len(self.pushed)} pushed", f"{len(self.unchanged)} unchanged"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        if self.errors:
+            parts.append(f"{len(self.errors)} refused by the shop")
+        if self.not_sent:
+            parts.append(f"{len(self.not_sent)} not sent")
+        text = f"{self.site}: " + ", ".join(parts) + f" ({self.requests} requests)"
+        if self.failed:
+            text += f"; stopped: {self.failed}"
+        return text
+
+    def merge(self, other: "PushReport") -> None:
+        self.requests += other.requests
+        self.pushed.update(other.pushed)
+        self.unchanged += other.unchanged
+        self.skipped.update(other.skipped)
+        self.errors.update(other.errors)
+        self.not_sent += other.not_sent
+        self.failed = self.failed or other.failed
+
+
+def _error_text(err: Any) -> str:
+    if isinstance(err, Mapping):
+        code, message = err.get("code") or "", err.get("message") or ""
+        return f"{code}: {message}" if code else str(message or err)
+    if isinstance(err, BaseException):
+        code = getattr(err, "code", "") or ""
+        status = getattr(err, "status", "") or ""
+        text = str(err) or type(err).__name__
+        bits = " ".join(str(b) for b in (status, code) if b)
+        return f"{type(err).__name__} {bits}: {text}".strip() if bits else f"{type(err).__name__}: {text}"
+    return str(err)
+
+
+def _item_outcomes(result: Any, sent: list[StockLine]) -> tuple[set[int], dict[int, str]]:
+    """From the adapter's BatchResult: ids the shop accepted and per-id errors of the update list."""
+    rows = getattr(result, "update", None)
+    if rows is None and isinstance(result, Mapping):
+        rows = result.get("update")
+    accepted: set[int] = set()
+    errors: dict[int, str] = {}
+    for row in rows or []:
+        row_id = int(row.get("id") or 0)
+        if row.get("error"):
+            errors[row_id] = _error_text(row["error"])
+        elif row_id:
+            accepted.add(row_id)
+    # Failures the adapter reports apart from the rows (a sub-batch that kept failing, say).
+    for err in getattr(result, "errors", None) or []:
+        row_id = int((err.get("id") if isinstance(err, Mapping) else getattr(err, "id", 0)) or 0)
+        if row_id and row_id not in accepted:
+            errors.setdefault(row_id, _error_text(err.get("error", err) if isinstance(err, Mapping) else getattr(err, "error", err)))
+    return accepted, errors
+
+
+#: adapter errors that mean "the shop, not this batch": stop sending, the hourly job retries.
+_STOP = {"ConnectionFailed", "ServerError", "RateLimited", "AuthError"}
+
+
+def _stops(exc: BaseException) -> bool:
+    return any(cls.__name__ in _STOP for cls in type(exc).__mro__)
+
+
+def _record(erp: ERP, site: str, accepted: list[StockLine], refused: dict[str, str], lines: dict[str, StockLine]) -> None:
+    """One short transaction: what the shop accepted and what it refused, on the item links."""
+    if not accepted and not refused:
+        return
+    binder = Binder(erp, site)
+    now = erp.now()
+    with erp.transaction():
+        for line in accepted:
+            binder.update({"name": line.link}, last_pushed_qty=line.qty, last_pushed_at=now, last_error="")
+        for code, message in refused.items():
+            binder.update({"name": lines[code].link}, last_error=message[:1000])
+
+
+def push_stock(
+    erp: ERP,
+    site: SiteConfig,
+    client: Any,
+    item_codes: Iterable[str] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    plan: StockPlan | None = None,
+) -> PushReport:
+    """Send the shop the quantities of ``item_codes`` (every linked item when None).
+
+    Batches of at most 100 per request, variations through their parent's endpoint. The ERP is
+    read first (no transaction held), WooCommerce is called, and each batch's outcome is written
+    to the links right after it in a short transaction: accepted -> ``last_pushed_qty`` and
+    ``last_pushed_at``; refused item -> ``last_error`` (retried next time). When the shop cannot
+    be reached nothing more is sent and the unsent items get a ``last_error`` too, so the hourly
+    catch-up retries them whenever they moved.
+    """
+    if plan is None:
+        plan = plan_push(erp, site, item_codes, force=force)
+    report = PushReport(site=site.name, unchanged=[l.item_code for l in plan.unchanged], skipped=dict(plan.skipped))
+    total = len(plan.send)
+    start_count = getattr(client, "request_count", 0)
+    done = 0
+    if progress:
+        progress(0, total)
+    by_code = {l.item_code: l for l in plan.send}
+    batches = [
+        (endpoint, lines[i : i + BATCH_SIZE])
+        for endpoint, lines in plan.by_endpoint().items()
+        for i in range(0, len(lines), BATCH_SIZE)
+    ]
+    for n, (endpoint, lines) in enumerate(batches):
+        try:
+            result = client.batch(endpoint, update=[l.payload() for l in lines])
+        except Exception as exc:  # noqa: BLE001 - sorted below: the shop's or this batch's
+            message = _error_text(exc)
+            if _stops(exc) or not getattr(exc, "status", None):
+                report.failed = message
+                unsent = [l for _, rest in batches[n:] for l in rest]
+                report.not_sent = [l.item_code for l in unsent]
+                _record(erp, site.name, [], {l.item_code: f"not sent: {message}" for l in unsent}, by_code)
+                log.warning("shopsync: stock push to %s stopped: %s", site.name, message)
+                break
+            # The whole batch refused (404 parent gone, 400...): record it, go on with the rest.
+            refused = {l.item_code: message for l in lines}
+            report.errors.update(refused)
+            _record(erp, site.name, [], refused, by_code)
+        else:
+            accepted_ids, error_ids = _item_outcomes(result, lines)
+            accepted, refused = [], {}
+            for line in lines:
+                oid = line.woo_object_id
+                if oid in error_ids:
+                    refused[line.item_code] = error_ids[oid]
+                elif oid in accepted_ids:
+                    accepted.append(line)
+                else:
+                    refused[line.item_code] = "no answer for this object in the shop's batch response"
+            for line in accepted:
+                report.pushed[line.item_code] = line.qty
+            report.errors.update(refused)
+            _record(erp, site.name, accepted, refused, by_code)
+        done += len(lines)
+        if progress:
+            progress(done, total)
+    report.requests = getattr(client, "request_count", 0) - start_count
+    return report
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.strptime(str(value)[:19], "%Y-%m-%d %H:%M:%S")
+
+
+def items_to_catch_up(erp: ERP, site: SiteConfig, now: Any = None, hours: float = 2) -> set[str]:
+    """Items with a Stock Ledger Entry or a Bin modified in the last ``hours`` in the site's
+    warehouses, plus those whose last push was refused or never sent."""
+    now_dt = _as_datetime(now if now is not None else erp.now())
+    since = (now_dt - dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+    codes = set(erp.items_moved_since(since, site.stock_warehouses)) if site.stock_warehouses else set()
+    for link in erp.find(LINK_DOCTYPE, {"site": site.name, "link_type": "Item"}, fields=("erp_name", "last_error", "state")):
+        if link.get("last_error") and link.get("state") != NOT_LINKED and link.get("erp_name"):
+            codes.add(link["erp_name"])
+    return codes
+
+
+def catch_up_stock(
+    erp: ERP, site: SiteConfig, client: Any, now: Any = None, hours: float = 2, force: bool = False,
+    progress: Progress | None = None,
+) -> PushReport:
+    """The hourly job: push what moved in the last ``hours`` (reposts and backdated entries
+    included, through ``Bin.modified``) and retry what failed.
+
+    Not forced by default: a quantity is recorded as pushed only once the shop accepted it, so a
+    push lost to a down shop, a refused item or a Bin changed without any hook all differ from
+    the last accepted quantity and are sent; re-sending equal quantities would only cost requests.
+    ``force=True`` re-sends them anyway (to overwrite edits made in the shop itself).
+    """
+    codes = items_to_catch_up(erp, site, now, hours)
+    if not codes:
+        return PushReport(site=site.name)
+    return push_stock(erp, site, client, codes, force=force, progress=progress)
+
+
+def push_all_stock(
+    erp: ERP, site: SiteConfig, client: Any, progress: Progress | None = None, force: bool = True
+) -> PushReport:
+    """The "Push all stock" button: every linked item of the site, forced by default (the user
+    asks the shop to show the ERP's figures, whatever was pushed before)."""
+    return push_stock(erp, site, client, None, force=force, progress=progress)
+
+
+# --------------------------------------------------------------------------------------------
+# The comparison report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ComparisonRow:
+    item_code: str
+    kind: str
+    product_id: int
+    variation_id: int
+    erp_qty: int
+    shop_qty: int | None  # None: the shop does not manage stock for it, or the object is gone
+    last_pushed_qty: float | None
+    last_pushed_at: str
+    last_error: str = ""
+    manage_stock: bool | None = None
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.shop_qty is None else self.erp_qty - self.shop_qty
+
+    @property
+    def differs(self) -> bool:
+        return self.shop_qty != self.erp_qty
+
+
+def _shop_quantities(client: Any, lines: list[StockLine]) -> dict[tuple[int, int], dict[str, Any]]:
+    """(product id, variation id) -> {stock_quantity, manage_stock} read from the shop: products
+    by ``include`` lists of 100, variations one listing per parent."""
+    fields = "id,stock_quantity,manage_stock,parent_id"
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    product_ids = sorted({l.product_id for l in lines if not l.variation_id})
+    for part in (product_ids[i : i + BATCH_SIZE] for i in range(0, len(product_ids), BATCH_SIZE)):
+        wanted = set(part)
+        params = {"include": ",".join(map(str, part)), "per_page": BATCH_SIZE, "_fields": fields}
+        for p in client.iter("products", params):
+            if int(p.get("id") or 0) in wanted:
+                out[(int(p["id"]), 0)] = p
+    parents: dict[int, set[int]] = {}
+    for l in lines:
+        if l.variation_id:
+            parents.setdefault(l.product_id, set()).add(l.variation_id)
+    for pid, vids in sorted(parents.items()):
+        try:
+            for v in client.iter(f"products/{pid}/variations", {"per_page": BATCH_SIZE, "_fields": fields}):
+                if int(v.get("id") or 0) in vids:
+                    out[(pid, int(v["id"]))] = v
+        except Exception as exc:  # noqa: BLE001 - a parent gone from the shop: its rows show None
+            if _stops(exc):
+                raise
+    return out
+
+
+def stock_comparison(erp: ERP, site: SiteConfig, client: Any) -> list[ComparisonRow]:
+    """Per linked item: the ERP's quantity (the site's rule), the shop's, the difference and the
+    last push. Blacklisted and disabled items are left out (they are not pushed)."""
+    plan = plan_push(erp, site, None, force=True)
+    shop = _shop_quantities(client, plan.send)
+    links = {l["name"]: l for l in _item_links(erp, site.name, None)}
+    rows = []
+    for line in plan.send:
+        remote = shop.get((line.product_id, line.variation_id))
+        manage = None if remote is None else bool(remote.get("manage_stock"))
+        shop_qty = None
+        if remote is not None and remote.get("stock_quantity") is not None and manage is not False:
+            shop_qty = int(remote["stock_quantity"])
+        link = links.get(line.link, {})
+        rows.append(
+            ComparisonRow(
+                item_code=line.item_code, kind=line.kind, product_id=line.product_id, variation_id=line.variation_id,
+                erp_qty=line.qty, shop_qty=shop_qty, last_pushed_qty=_last_pushed(link),
+                last_pushed_at=str(link.get("last_pushed_at") or ""), last_error=link.get("last_error") or "",
+                manage_stock=manage,
+            )
+        )
+    return rows
+
+
+def push_differences(erp: ERP, site: SiteConfig, client: Any, rows: Iterable[ComparisonRow] | None = None,
+                     progress: Progress | None = None) -> PushReport:
+    """The report's button: force the ERP's quantity onto every item whose shop figure differs
+    (items whose shop object does not manage stock are left alone)."""
+    if rows is None:
+        rows = stock_comparison(erp, site, client)
+    codes = [r.item_code for r in rows if r.shop_qty is not None and r.differs]
+    if not codes:
+        return PushReport(site=site.name)
+    return push_stock(erp, site, client, codes, force=True, progress=progress)
+
+
+# --------------------------------------------------------------------------------------------
+# Coalescing: the hook's side and the job's side
+# --------------------------------------------------------------------------------------------
+
+JOB_METHOD = "shopsync.sync.stock.run_stock_job"
+JOB_QUEUE = "default"
+PENDING_KEY = "shopsync:stock:pending:{site}"
+SCHEDULED_KEY = "shopsync:stock:scheduled:{site}"
+#: how long a scheduled job holds the site's flag without a sign of life; past it, a new
+#: movement may queue another job (a worker killed mid-push must not block the site for good)
+SCHEDULED_TTL = 15 * 60
+
+
+def sites_for_movements(
+    sites: Iterable[SiteConfig], moves: Iterable[tuple[str, str]]
+) -> dict[str, set[str]]:
+    """``(item_code, warehouse)`` pairs moved in one transaction -> item codes per enabled site
+    whose stock warehouses include the warehouse (a warehouse of None concerns every enabled
+    site). Pure: no stock, no link is read here (the job filters unlinked items; the hook must
+    stay cheap)."""
+    moves = list(moves)
+    out: dict[str, set[str]] = {}
+    for site in sites:
+        if not site.enabled:
+            continue
+        whs = set(site.stock_warehouses)
+        codes = {code for code, wh in moves if wh is None or wh in whs}
+        if codes:
+            out[site.name] = codes
+    return out
+
+
+def stock_job_id(site: str, token: str = "") -> str:
+    return f"shopsync-stock::{site}" + (f"::{token}" if token else "")
+
+
+class StockEvents:
+    """What one ERP transaction moved, collected by the Stock Ledger Entry hook.
+
+    The Frappe edge keeps one in ``frappe.local`` per transaction: ``record`` on every entry's
+    ``on_submit``/``on_cancel`` (cheap, no I/O); when it answers True (the first record) the edge
+    registers one after-commit callback that calls :meth:`flush` (and an after-rollback one that
+    calls :meth:`clear`). So a 500-line voucher costs 500 set insertions and, after the commit,
+    one Redis round trip per site.
+    """
+
+    def __init__(self) -> None:
+        self.moves: set[tuple[str, str]] = set()
+
+    def record(self, item_code: str, warehouse: str | None = None) -> bool:
+        first = not self.moves
+        self.moves.add((item_code, warehouse))
+        return first
+
+    def clear(self) -> None:
+        self.moves.clear()
+
+    def flush(self, sites: Iterable[SiteConfig], pending: "PendingStock", enqueue: Callable[..., Any]) -> dict[str, bool]:
+        """After the commit: add the moved items to each site's pending set and queue one job
+        for every site that has none scheduled. Returns site -> whether a job was queued."""
+        moves, self.moves = self.moves, set()
+        queued = {}
+        for site, codes in sites_for_movements(sites, moves).items():
+            queued[site] = pending.add_and_schedule(site, codes, enqueue)
+        return queued
+
+
+class PendingStock:
+    """Per-site sets of item codes waiting for a stock push, in Redis.
+
+    - the hook ``add``s item codes (a Redis SET per site: a burst of movements of one item is one
+      member) and learns whether it must queue a job: a site has at most one job scheduled, held
+      by a flag (``SET NX`` with a token and a time to live);
+    - the job ``drain``s the set, pushes, and drains again until the set stays empty; only then
+      does it give the flag back (:meth:`release`), and it looks once more afterwards, so a
+      movement that arrives at any moment is either drained by the running job or queues a new
+      one. (A queue's own de-duplication cannot promise that: Frappe drops a job whose id is
+      queued *or running*, so a movement in the last instant of a job would be lost.)
+    """
+
+    def __init__(self, redis_conn: Any, ttl: int = SCHEDULED_TTL):
+        self.redis = redis_conn
+        self.ttl = ttl
+
+    # -- keys ---------------------------------------------------------------------------------
+    @staticmethod
+    def pending_key(site: str) -> str:
+        return PENDING_KEY.format(site=site)
+
+    @staticmethod
+    def scheduled_key(site: str) -> str:
+        return SCHEDULED_KEY.format(site=site)
+
+    # -- the hook's side ----------------------------------------------------------------------
+    def add(self, site: str, item_codes: Iterable[str]) -> str | None:
+        """Add ``item_codes`` to the site's pending set. Returns a token when the caller must
+        queue the site's job (nobody holds the site's flag: it is now the caller's), else None."""
+        codes = sorted(set(item_codes))
+        if not codes:
+            return None
+        token = uuid.uuid4().hex[:16]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.sadd(self.pending_key(site), *codes)
+        pipe.set(self.scheduled_key(site), token, nx=True, ex=self.ttl)
+        _, got = pipe.execute()
+        return token if got else None
+
+    def add_and_schedule(self, site: str, item_codes: Iterable[str], enqueue: Callable[..., Any]) -> bool:
+        """``add``, then queue the job when it falls to us. ``enqueue`` has the runtime's shape:
+        ``enqueue(method, job_id=..., queue=..., **kwargs) -> bool``. If queuing fails the flag is
+        given back (the items stay pending; the next movement or the hourly job takes them)."""
+        token = self.add(site, item_codes)
+        if token is None:
+            return False
+        try:
+            queued = enqueue(JOB_METHOD, job_id=stock_job_id(site, token), queue=JOB_QUEUE, site_name=site, token=token)
+        except Exception:
+            self.release(site, token)
+            raise
+        if queued is False:
+            self.release(site, token)
+            return False
+        return True
+
+    # -- the job's side -----------------------------------------------------------------------
+    def drain(self, site: str, limit: int | None = None) -> set[str]:
+        """Take (and remove) the site's pending item codes, at most ``limit`` of them."""
+        key = self.pending_key(site)
+        if limit:
+            codes = self.redis.spop(key, limit) or []
+        else:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.smembers(key)
+            pipe.delete(key)
+            codes, _ = pipe.execute()
+        return {c.decode() if isinstance(c, bytes) else c for c in codes}
+
+    def size(self, site: str) -> int:
+        return int(self.redis.scard(self.pending_key(site)))
+
+    def holder(self, site: str) -> str | None:
+        v = self.redis.get(self.scheduled_key(site))
+        return v.decode() if isinstance(v, bytes) else v
+
+    def touch(self, site: str, token: str) -> bool:
+        """Keep the flag while the job works (returns False when it is no longer ours)."""
+        if self.holder(site) != token:
+            return False
+        self.redis.expire(self.scheduled_key(site), self.ttl)
+        return True
+
+    _RELEASE = """
+    if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+    """
+
+    def release(self, site: str, token: str) -> bool:
+        return bool(self.redis.eval(self._RELEASE, 1, self.scheduled_key(site), token))
+
+    def claim(self, site: str, token: str) -> bool:
+        return bool(self.redis.set(self.scheduled_key(site), token, nx=True, ex=self.ttl))
+
+
+def run_pending(
+    erp: ERP,
+    site: SiteConfig,
+    client: Any,
+    pending: PendingStock,
+    token: str = "",
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> PushReport:
+    """The body of the site's stock job: drain, push, repeat until the set stays empty.
+
+    The Bins are read here, after the voucher's commit, never in the hook. Items of a push that
+    could not reach the shop are not put back (the loop would spin while the shop is down): their
+    links carry ``last_error`` and the hourly catch-up takes them.
+    """
+    token = token or uuid.uuid4().hex[:16]
+    report = PushReport(site=site.name)
+    if not pending.holder(site.name):
+        pending.claim(site.name, token)
+
+    def alive(done: int, total: int) -> None:
+        pending.touch(site.name, token)
+        if progress:
+            progress(done, total)
+
+    while True:
+        codes = pending.drain(site.name, limit)
+        if codes:
+            report.merge(push_stock(erp, site, client, codes, progress=alive))
+            continue
+        # Empty: give the flag back, then look once more. A movement added before the release
+        # found the flag taken and queued nothing: it is ours to push. One added after it queued
+        # its own job, unless we take the flag back first.
+        pending.release(site.name, token)
+        if pending.size(site.name) and pending.claim(site.name, token):
+            continue
+        return report
+
+
+def run_stock_job(site_name: str, token: str = "") -> str:
+    """The RQ entry point queued by :meth:`PendingStock.add_and_schedule`.
+
+    Uses the installed runtime (``shopsync.sync.runtime``) for the ERP, the site and its client,
+    and the queue's own Redis connection (the job's) for the pending set, the one the hook wrote
+    to (the Frappe edge passes ``frappe.utils.background_jobs.get_redis_conn()``).
+    """
+    from rq import get_current_job
+
+    from shopsync.sync.runtime import current
+
+    rt = current()
+    site = rt.load_site(site_name)
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("run_stock_job runs inside an RQ job (it uses the queue's Redis)")
+    pending = PendingStock(job.connection)
+    if not site.enabled:
+        pending.drain(site_name)
+        pending.release(site_name, token)
+        return f"{site_name}: disabled, pending stock dropped"
+    report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token)
+    log.info("shopsync: %s", report.summary())
+    return report.summary()
