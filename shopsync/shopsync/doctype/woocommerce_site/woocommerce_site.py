@@ -66,9 +66,9 @@ class WooCommerceSite(Document):
     # --- desk actions (shopsync.api) --------------------------------------------------------------
     def run_connection_test(self):
         result = self._client().check_connection()
-        message = getattr(result, "message", None) or str(result)
+        message = result.summary()
         self.db_set("connection_status", f"{frappe.utils.now()}: {message}")
-        return {"ok": bool(getattr(result, "ok", False)), "message": message}
+        return {"ok": result.ok, "message": message}
 
     def rotate_webhook_secret(self):
         self.webhook_secret = generate_secret()

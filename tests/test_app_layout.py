@@ -1,0 +1,113 @@
+"""The app's shape: what a bench needs to install it, and Frappe kept at the edge."""
+
+from __future__ import annotations
+
+import ast
+import json
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+APP = REPO / "shopsync"
+
+# The only modules allowed to import frappe (the edge).
+FRAPPE_EDGE = {"api.py", "jobs.py", "events.py", "erp/frappe_erp.py"}
+
+
+def _imports_frappe(path: pathlib.Path) -> bool:
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] in ("frappe", "erpnext") for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("frappe", "erpnext"):
+            return True
+    return False
+
+
+def test_frappe_is_imported_only_at_the_edge():
+    offenders = []
+    for path in APP.rglob("*.py"):
+        rel = path.relative_to(APP).as_posix()
+        if rel in FRAPPE_EDGE or rel.startswith("shopsync/doctype/"):
+            continue
+        if _imports_frappe(path):
+            offenders.append(rel)
+    assert offenders == [], f"these engine modules import frappe: {offenders}"
+
+
+def test_engine_imports_without_frappe_installed():
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "try:\n    import frappe\nexcept ImportError:\n    pass\nelse:\n    sys.exit('frappe is installed here')\n"
+        "import shopsync, shopsync.sync, shopsync.woocommerce, shopsync.erp\n"
+        "mods = ['shopsync.hooks', 'shopsync.erp.port', 'shopsync.erp.errors', 'shopsync.erp.contract']\n"
+        "mods += [m.name for m in pkgutil.iter_modules(shopsync.sync.__path__, 'shopsync.sync.')]\n"
+        "mods += [m.name for m in pkgutil.iter_modules(shopsync.woocommerce.__path__, 'shopsync.woocommerce.')]\n"
+        "for m in mods:\n    importlib.import_module(m)\n"
+        "assert 'frappe' not in sys.modules\n"
+        "print(len(mods))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr or out.stdout
+    assert int(out.stdout.strip()) >= 8
+
+
+def test_frappe_app_files_are_where_a_bench_looks():
+    import shopsync
+
+    assert shopsync.__version__
+    for rel in ("hooks.py", "modules.txt", "patches.txt", "patches/__init__.py", "shopsync/__init__.py",
+                "shopsync/doctype/__init__.py", "translations/fr.csv"):
+        assert (APP / rel).exists(), rel
+    assert (APP / "modules.txt").read_text().split() == ["ShopSync"]
+    for rel in ("setup.py", "requirements.txt", "MANIFEST.in", "README.md"):
+        assert (REPO / rel).exists(), rel
+
+
+def test_hooks_declare_erpnext_and_point_at_real_functions():
+    from shopsync import hooks
+
+    assert hooks.app_name == "shopsync"
+    assert hooks.required_apps == ["erpnext"]
+    targets = [t for events in hooks.doc_events.values() for t in events.values()]
+    targets += [t for ts in hooks.scheduler_events.get("cron", {}).values() for t in ts]
+    targets += hooks.scheduler_events.get("hourly", [])
+    for target in targets:
+        module, _, func = target.rpartition(".")
+        path = REPO / (module.replace(".", "/") + ".py")
+        tree = ast.parse(path.read_text())
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert func in names, f"{target} does not exist"
+
+
+def test_requirements_do_not_fight_frappe_15_pins():
+    pinned_by_frappe = {"rq", "redis", "requests", "werkzeug"}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name = line.split("=")[0].split("<")[0].split(">")[0].split("~")[0].strip().lower()
+        assert name not in pinned_by_frappe, f"{line}: leave {name} to Frappe's own pin"
+    assert "woocommerce==3.0.0" in (REPO / "requirements.txt").read_text()
+
+
+def test_doctypes_are_consistent():
+    from shopsync.erp.contract import load_contract
+
+    contract = load_contract()
+    docs = {}
+    for path in (APP / "shopsync" / "doctype").glob("*/*.json"):
+        data = json.loads(path.read_text())
+        assert data["doctype"] == "DocType" and data["module"] == "ShopSync", path
+        assert path.stem == data["name"].lower().replace(" ", "_"), path
+        assert (path.parent / f"{path.stem}.py").exists(), f"{path.stem}.py controller missing"
+        docs[data["name"]] = data
+    for name, data in docs.items():
+        assert data["field_order"] == [f["fieldname"] for f in data["fields"]], name
+        for field in data["fields"]:
+            if field["fieldtype"] in ("Link", "Table", "Table MultiSelect"):
+                target = field["options"]
+                assert target in docs or target in contract.doctypes or target in ("User", "DocType"), (name, field)
+            if field["fieldtype"] in ("Table", "Table MultiSelect"):
+                assert docs[field["options"]]["istable"] == 1, (name, field)
