@@ -1,0 +1,73 @@
+"""Fault injection and the latency cost model."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+KINDS = ("429", "500", "503", "cut", "timeout")
+
+
+@dataclass
+class CostModel:
+    """Injected latency: the real shop took ~110 ms per request and ~50 ms per batch item."""
+
+    per_request_ms: float = 0
+    per_batch_item_ms: float = 0
+
+    def seconds(self, batch_size: int) -> float:
+        return (self.per_request_ms + self.per_batch_item_ms * max(batch_size, 0)) / 1000.0
+
+
+class Faults:
+    """Queued faults, consumed in the order they were added by the first request that matches.
+
+    kind:
+      "429"      429 with Retry-After (``retry_after``, default 1) and a JSON error body; nothing applied.
+      "500"      500 with WordPress' critical-error JSON body; nothing applied.
+      "503"      503 HTML page from the web server (optional Retry-After); nothing applied.
+      "cut"      status line, headers and half of the body are sent, then the connection is closed.
+      "timeout"  the answer is held back ``delay`` seconds (default 30), longer than a client timeout.
+    ``path``: only requests whose REST path starts with it ("products", "orders/45", or the full
+    "/wp-json/wc/v3/products"). ``method``: only that HTTP method.
+    ``applied`` (cut/timeout only): True (default) = the request is processed, only the answer is
+    lost - the nasty case where a write happened but the client cannot know; False = nothing applied.
+    """
+
+    def __init__(self):
+        self._items: list[dict] = []
+        self._lock = threading.Lock()
+
+    def add(self, kind, count: int = 1, path: str | None = None, retry_after: float | None = None,
+            delay: float | None = None, method: str | None = None, applied: bool = True) -> None:
+        kind = str(kind)
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {KINDS}")
+        if path is not None:
+            path = path.lstrip("/")
+            if path.startswith("wp-json/wc/v3/"):
+                path = path[len("wp-json/wc/v3/"):]
+        with self._lock:
+            self._items.append({"kind": kind, "remaining": count, "path": path, "retry_after": retry_after,
+                                "delay": delay, "method": method.upper() if method else None, "applied": applied})
+
+    def take(self, method: str, route: str) -> dict | None:
+        with self._lock:
+            for item in self._items:
+                if item["path"] is not None and not route.startswith(item["path"]):
+                    continue
+                if item["method"] and item["method"] != method:
+                    continue
+                item["remaining"] -= 1
+                if item["remaining"] <= 0:
+                    self._items.remove(item)
+                return dict(item)
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    @property
+    def pending(self) -> list[dict]:
+        with self._lock:
+            return [dict(i) for i in self._items]
