@@ -248,8 +248,12 @@ class Rest:
         return pick(body)
 
     # ------------------------------------------------------------------ rendering
-    def render_product(self, p: dict) -> dict:
+    def render_product(self, p: dict, edit: bool = False) -> dict:
+        """``edit``: the 'edit' context (answers to writes, or ?context=edit) adds two keys."""
         out = _home(strip_private(copy.deepcopy(p)), self.home)
+        if edit:
+            out["permalink_template"] = f"{self.sim.url}product/%pagename%/"
+            out["generated_slug"] = p["slug"]
         out["_links"] = {"self": _links_self(self.href(f"products/{p['id']}")),
                          "collection": [{"href": self.href("products")}]}
         return out
@@ -268,10 +272,10 @@ class Rest:
                          "up": [{"href": self.href(f"products/{v['parent_id']}")}]}
         return out
 
-    def render_any_product(self, pid: int) -> dict | None:
+    def render_any_product(self, pid: int, edit: bool = False) -> dict | None:
         p = self.state.products.get(pid)
         if p is not None:
-            return self.render_product(p)
+            return self.render_product(p, edit)
         v = self.state.variations.get(pid)
         if v is not None:
             return self.render_variation_as_product(v)
@@ -551,11 +555,12 @@ class Rest:
             "rating": lambda p: p["average_rating"], "menu_order": lambda p: (p["menu_order"], p["name"].lower()),
         }, include)
         resp = self.paginate(req, items)
-        resp.body = [self.render_any_product(p["id"]) for p in resp.body]
+        edit = req.query.get("context") == "edit"
+        resp.body = [self.render_any_product(p["id"], edit) for p in resp.body]
         return resp
 
     def get_product(self, req: Request, id: int):
-        body = self.render_any_product(id)
+        body = self.render_any_product(id, req.query.get("context") == "edit")
         if body is None:
             raise RestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
         return Response(200, body)
@@ -565,12 +570,12 @@ class Rest:
         if data.get("id"):
             raise RestError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
         p = self.state.create_product(data, strict=True)
-        return Response(201, self.render_product(p), [("Location", self.href(f"products/{p['id']}"))])
+        return Response(201, self.render_product(p, edit=True), [("Location", self.href(f"products/{p['id']}"))])
 
     def update_product(self, req: Request, id: int):
         data = req.body if isinstance(req.body, dict) else {}
         p = self.state.update_product(id, data, strict=True)
-        return Response(200, self.render_product(p))
+        return Response(200, self.render_product(p, edit=True))
 
     def delete_product(self, req: Request, id: int):
         force = str(req.query.get("force", "")).lower() in ("1", "true")
@@ -581,7 +586,7 @@ class Rest:
                     "To manipulate product variations you should use the "
                     "/products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.", 404)
             raise RestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-        before = self.render_product(self.state.products[id])
+        before = self.render_product(self.state.products[id], edit=True)
         if force:
             self.state.delete_product(id)
         else:
@@ -592,19 +597,19 @@ class Rest:
         st = self.state
 
         def create(item):
-            return self.render_product(st.create_product(item, strict=False))
+            return self.render_product(st.create_product(item, strict=False), edit=True)
 
         def update(item):
             try:
                 pid = int(item.get("id") or 0)
             except (TypeError, ValueError):
                 pid = 0
-            return self.render_product(st.update_product(pid, item, strict=False))
+            return self.render_product(st.update_product(pid, item, strict=False), edit=True)
 
         def delete(pid):
             if pid not in st.products:
                 raise RestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-            before = self.render_product(st.products[pid])
+            before = self.render_product(st.products[pid], edit=True)
             st.delete_product(pid)
             return before
 
@@ -651,8 +656,9 @@ class Rest:
         data = req.body if isinstance(req.body, dict) else {}
         self._parent(product_id)
         v = self.state.create_variation(product_id, data, strict=True)
+        # Like refunds, WooCommerce 9.9.5 builds this Location from the route pattern, regex included.
         return Response(201, self.render_variation(v),
-                        [("Location", self.href(f"products/{product_id}/variations/{v['id']}"))])
+                        [("Location", self.href(f"products/(?P<product_id>[\\d]+)/variations/{v['id']}"))])
 
     def update_variation(self, req: Request, product_id: int, id: int):
         data = req.body if isinstance(req.body, dict) else {}

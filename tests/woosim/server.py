@@ -169,15 +169,27 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def _send(self, status, headers, payload, head=False):
+        """Status line, headers and body in one write (no Nagle/delayed-ACK stalls)."""
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Connection", "keep-alive")
-        self.end_headers()
+        self.send_header("Connection", "close" if self.close_connection else "keep-alive")
+        self._headers_buffer.append(b"\r\n")
         if not head:
-            self.wfile.write(payload)
+            self._headers_buffer.append(payload)
+        data = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        self.wfile.write(data)
+        self.wfile.flush()
 
 
 def _num(value) -> str:

@@ -51,7 +51,7 @@ class WooSim:
         self._stopping.clear()
         self._server = SimHTTPServer(self)
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="woosim-http", daemon=True)
         self._thread.start()
         if self.auto_deliver:

@@ -32,7 +32,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def post(url: str, headers: list[tuple[str, str]], body: bytes, timeout: float) -> tuple[int | None, str | None]:
-    """One HTTP/1.1 POST with exactly these headers (Host and Content-Length added). (status, error)."""
+    """One HTTP/1.1 POST with exactly these headers, in this order. Host comes first; Content-Length
+    goes where a ("Content-Length", None) placeholder is, else last. Returns (status, error)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     host_header = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
@@ -47,9 +48,13 @@ def post(url: str, headers: list[tuple[str, str]], body: bytes, timeout: float) 
     try:
         conn.putrequest("POST", target, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", host_header)
+        placed = False
         for name, value in headers:
+            if name == "Content-Length":
+                value, placed = str(len(body)), True
             conn.putheader(name, value)
-        conn.putheader("Content-Length", str(len(body)))
+        if not placed:
+            conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body)
         resp = conn.getresponse()
         resp.read()
@@ -89,15 +94,18 @@ class WebhookEngine:
                 return None
             url = w["delivery_url"]
         headers = [("User-Agent", USER_AGENT), ("Accept", "*/*"), ("Accept-Encoding", ACCEPT_ENCODING),
-                   ("Connection", "close"), ("Content-Type", "application/x-www-form-urlencoded")]
+                   ("Connection", "close"), ("Content-Length", None),
+                   ("Content-Type", "application/x-www-form-urlencoded")]
         body = f"webhook_id={webhook_id}".encode()
         status, error = post(url, headers, body, self.sim.webhook_timeout)
         with self.sim.lock:
+            sent = [(n, str(len(body)) if v is None else v) for n, v in headers]
             self.log.append({"kind": "ping", "webhook_id": webhook_id, "url": url, "status_code": status,
-                             "error": error, "headers": headers, "body": body.decode()})
+                             "error": error, "headers": sent, "body": body.decode()})
             w = self.sim.state.webhooks.get(webhook_id)
             if w is not None and status == 200:
-                w["pending_delivery"] = False
+                w["pending_delivery"] = False  # and the webhook is saved
+                w["date_modified"], w["date_modified_gmt"] = local_and_gmt(self.sim.now())
         return status
 
     def after_save(self, webhook_id: int, url_changed: bool = False) -> None:
