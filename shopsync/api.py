@@ -44,6 +44,13 @@ def rotate_secret(site: str):
 
 
 @frappe.whitelist(methods=["POST"])
+def delete_site(site: str):
+    doc = _site_doc(site)
+    doc.check_permission("delete")
+    return doc.delete_with_webhooks()
+
+
+@frappe.whitelist(methods=["POST"])
 def check_webhooks(site: str):
     return _site_doc(site).check_webhooks()
 

@@ -18,7 +18,7 @@ def load_site(name: str) -> SiteConfig:
 
     if not name or not frappe.db.exists(SITE_DOCTYPE, name):
         raise DoesNotExistError(f"WooCommerce Site {name} not found")
-    doc = frappe.get_cached_doc(SITE_DOCTYPE, name)
+    doc = frappe.get_doc(SITE_DOCTYPE, name)
     return SiteConfig.from_doc(
         doc.as_dict(),
         consumer_secret=doc.get_password("consumer_secret", raise_exception=False) or "",

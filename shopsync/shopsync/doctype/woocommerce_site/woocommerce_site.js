@@ -5,6 +5,11 @@ frappe.ui.form.on("WooCommerce Site", {
 		frm.add_custom_button(__("Check webhooks"), () => call(frm, "check_webhooks", __("Checking the shop's webhooks")), __("Webhooks"));
 		frm.add_custom_button(__("Catch up orders"), () => call(frm, "catch_up_orders", __("Catching up orders")), __("Sync"));
 		frm.add_custom_button(__("Push all stock"), () => call(frm, "push_all_stock", __("Pushing all stock")), __("Sync"));
+		frm.add_custom_button(__("Delete with webhooks"), () =>
+			frappe.confirm(__("Delete this site and its webhooks in the shop?"), () =>
+				frappe.call({ method: "shopsync.api.delete_site", args: { site: frm.doc.name }, freeze: true,
+					callback: () => frappe.set_route("List", "WooCommerce Site") })
+			), __("Webhooks"));
 		frm.add_custom_button(__("Webhook log"), () => frappe.set_route("List", "WooCommerce Webhook Log", { site: frm.doc.name }));
 		frm.add_custom_button(__("Links"), () => frappe.set_route("List", "WooCommerce Link", { site: frm.doc.name }));
 	},

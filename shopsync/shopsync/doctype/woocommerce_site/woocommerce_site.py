@@ -26,7 +26,8 @@ class WooCommerceSite(Document):
         self.order_statuses = ",".join(statuses or site_rules.DEFAULT_ORDER_STATUSES)
         if not self.get_password("webhook_secret", raise_exception=False):
             self.webhook_secret = generate_secret()
-        self.endpoint_url = site_rules.endpoint_url(frappe.utils.get_url(), self.site_name)
+        if not self.endpoint_url:  # generated on first save, then fixed: the shop's webhooks point at it
+            self.endpoint_url = site_rules.endpoint_url(frappe.utils.get_url(), self.site_name)
         for row in self.warehouses:
             company = frappe.db.get_value("Warehouse", row.warehouse, "company")
             if company and company != self.company:
@@ -41,14 +42,20 @@ class WooCommerceSite(Document):
         )
 
     def on_trash(self):
+        # Links tie ERP documents to this shop: keep them, and the site, unless there are none.
+        if frappe.db.exists("WooCommerce Link", {"site": self.name}):
+            frappe.throw(
+                _("{0} has linked documents: disable it instead of deleting it.").format(self.name),
+                frappe.LinkExistsError,
+            )
         frappe.cache().delete_value("shopsync:enabled_sites")
-        try:
-            report = webhooks.delete_webhooks(self._config(), self._client())
-            if report.actions:
-                frappe.msgprint("<br>".join(report.actions), title=_("Webhooks deleted in the shop"))
-        except Exception as exc:  # noqa: BLE001 - the site is deleted anyway; say what is left
+        frappe.db.delete("WooCommerce Webhook Log", {"site": self.name})
+        frappe.db.delete("WooCommerce Blacklist Entry", {"site": self.name})
+        if frappe.flags.shopsync_webhooks_deleted != self.name:
+            # Frappe deletes a document's passwords before on_trash runs, so the shop can no
+            # longer be called from here: "Delete with webhooks" (delete_with_webhooks) does it first.
             frappe.msgprint(
-                _("The shop could not be reached to delete its webhooks ({0}). Delete them in WooCommerce > Settings > Advanced > Webhooks.").format(exc),
+                _("The shop's webhooks for {0} were not deleted. Delete them in WooCommerce > Settings > Advanced > Webhooks (delivery URL {1}), or use Delete with webhooks next time.").format(self.name, self.endpoint_url),
                 indicator="orange",
             )
 
@@ -64,6 +71,13 @@ class WooCommerceSite(Document):
         return client_for(self._config())
 
     # --- desk actions (shopsync.api) --------------------------------------------------------------
+    def delete_with_webhooks(self):
+        """Delete the shop's webhooks for this site, then the site."""
+        report = webhooks.delete_webhooks(self._config(), self._client())
+        frappe.flags.shopsync_webhooks_deleted = self.name
+        frappe.delete_doc(self.doctype, self.name)
+        return {"actions": report.actions}
+
     def run_connection_test(self):
         result = self._client().check_connection()
         message = result.summary()

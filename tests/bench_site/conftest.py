@@ -1,0 +1,48 @@
+"""Tests against a real Frappe 15 + ERPNext 15 bench with shopsync installed.
+
+Set ``SHOPSYNC_BENCH`` (the bench folder), ``SHOPSYNC_SITE`` (a site with ERPNext, its setup
+wizard done, shopsync installed) and ``SHOPSYNC_BENCH_URL`` (where that site's web server
+answers, e.g. http://127.0.0.1:8001). Without them every test here is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+import requests
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+class Bench:
+    def __init__(self, path: str, site: str, url: str):
+        self.path = pathlib.Path(path)
+        self.site = site
+        self.url = url.rstrip("/")
+
+    def run(self, check: str, **kwargs):
+        out = subprocess.run(
+            [str(self.path / "env" / "bin" / "python"), str(HERE / "in_site.py"), self.site, check, json.dumps(kwargs)],
+            cwd=self.path / "sites", capture_output=True, text=True, timeout=600,
+        )
+        if out.returncode != 0:
+            raise AssertionError(f"{check} failed in the bench:\n{out.stderr[-4000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def bench():
+    path, site, url = (os.environ.get(k) for k in ("SHOPSYNC_BENCH", "SHOPSYNC_SITE", "SHOPSYNC_BENCH_URL"))
+    if not (path and site and url):
+        pytest.skip("no real bench: set SHOPSYNC_BENCH, SHOPSYNC_SITE and SHOPSYNC_BENCH_URL")
+    if not (pathlib.Path(path) / "env" / "bin" / "python").exists():
+        pytest.skip(f"SHOPSYNC_BENCH={path} has no env/bin/python")
+    try:
+        requests.get(f"{url}/api/method/ping", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        pytest.skip(f"the bench's web server at {url} does not answer: {exc}")
+    return Bench(path, site, url)

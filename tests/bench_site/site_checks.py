@@ -1,0 +1,144 @@
+"""Checks run inside a real bench (see in_site.py). Each returns plain JSON-able data that the
+tests in this folder assert on. They use the app exactly as the desk and the jobs do."""
+
+from __future__ import annotations
+
+import frappe
+
+SITE = "WooCommerce Site"
+LOG = "WooCommerce Webhook Log"
+COMPANY_ABBR = "TS"
+
+
+def install_state():
+    doctypes = frappe.get_all("DocType", filters={"module": "ShopSync"}, pluck="name")
+    return {
+        "installed_apps": frappe.get_installed_apps(),
+        "doctypes": sorted(doctypes),
+        "sle_hooks": frappe.get_hooks("doc_events").get("Stock Ledger Entry", {}),
+        "cron": frappe.get_hooks("scheduler_events").get("cron", {}),
+        "fr_label": frappe.get_lang_dict("doctype", "fr").get("WooCommerce Site") if hasattr(frappe, "get_lang_dict") else None,
+    }
+
+
+def _company():
+    return frappe.get_all("Company", pluck="name")[0]
+
+
+def ensure_accounts():
+    """The TVA accounts the captured site had (leaf Tax accounts under Duties and Taxes)."""
+    company = _company()
+    abbr = frappe.db.get_value("Company", company, "abbr")
+    parent = frappe.db.get_value("Account", {"account_name": "Duties and Taxes", "company": company})
+    made = []
+    for label, rate in (("TVA 20%", 20), ("TVA 5.5%", 5.5), ("TVA 10%", 10)):
+        name = f"{label} - {abbr}"
+        if not frappe.db.exists("Account", name):
+            frappe.get_doc(
+                {"doctype": "Account", "account_name": label, "parent_account": parent, "company": company,
+                 "account_type": "Tax", "tax_rate": rate, "is_group": 0}
+            ).insert(ignore_permissions=True)
+            made.append(name)
+    return {"company": company, "abbr": abbr, "created": made}
+
+
+def make_site(name, url, key, secret, host_url, **overrides):
+    """Save a WooCommerce Site as the form does. An existing one of that name is deleted first."""
+    frappe.local.conf.host_name = host_url
+    if frappe.db.exists(SITE, name):
+        frappe.delete_doc(SITE, name, ignore_permissions=True)
+    abbr = ensure_accounts()["abbr"]
+    doc = {
+        "doctype": SITE, "site_name": name, "enabled": 1, "woocommerce_url": url,
+        "consumer_key": key, "consumer_secret": secret, "company": _company(),
+        "tax_account": f"TVA 20% - {abbr}", "freight_account": f"Freight and Forwarding Charges - {abbr}",
+        "customer_group": "Individual", "territory": "France", "price_list": "Standard Selling",
+        "default_warehouse": f"Stores - {abbr}", "warehouses": [{"warehouse": f"Stores - {abbr}"}],
+    }
+    doc.update(overrides)
+    site = frappe.get_doc(doc).insert(ignore_permissions=True)
+    frappe.db.commit()
+    return {
+        "name": site.name,
+        "endpoint_url": site.endpoint_url,
+        "webhook_secret": site.get_password("webhook_secret"),
+        "secret_in_db_is_encrypted": frappe.db.get_value(SITE, name, "webhook_secret") != site.get_password("webhook_secret"),
+    }
+
+
+def check_webhooks(name):
+    return frappe.get_doc(SITE, name).check_webhooks()
+
+
+def set_enabled(name, enabled):
+    doc = frappe.get_doc(SITE, name)
+    doc.enabled = enabled
+    doc.save(ignore_permissions=True)
+    frappe.db.commit()
+    return frappe.get_doc(SITE, name).check_webhooks()
+
+
+def delete_site(name, with_webhooks=True):
+    if with_webhooks:
+        frappe.get_doc(SITE, name).delete_with_webhooks()
+    else:
+        frappe.delete_doc(SITE, name, ignore_permissions=True)
+    return {"exists": bool(frappe.db.exists(SITE, name)), "messages": [str(m) for m in frappe.local.message_log]}
+
+
+def test_connection(name):
+    return frappe.get_doc(SITE, name).run_connection_test()
+
+
+def webhook_rows(name):
+    return [r.as_dict() for r in frappe.get_doc(SITE, name).webhooks]
+
+
+def log_entries(site):
+    return frappe.get_all(
+        LOG, filters={"site": site},
+        fields=["name", "status", "topic", "resource_id", "error", "attempts", "payload"], order_by="creation asc",
+    )
+
+
+def process_queued(site):
+    """What a worker does with the queued deliveries of a site (the job function itself)."""
+    from shopsync.jobs import frappe_runtime
+    from shopsync.sync import deliveries
+
+    rt = frappe_runtime()
+    keys = {(e.resource, e.resource_id) for e in frappe.get_all(LOG, filters={"site": site, "status": "Queued"}, fields=["resource", "resource_id"])}
+    return {f"{r}:{i}": deliveries.process_resource(rt, site, r, i) for r, i in sorted(keys)}
+
+
+def retry(names):
+    from shopsync.jobs import frappe_runtime
+    from shopsync.sync import deliveries
+
+    return deliveries.retry(frappe_runtime(), names)
+
+
+def port_roundtrip():
+    """The Frappe implementation of the port: errors translated, transaction rolled back."""
+    from shopsync.erp import errors
+    from shopsync.erp.frappe_erp import FrappeERP
+
+    erp = FrappeERP()
+    out = {}
+    try:
+        erp.insert({"doctype": "Customer", "customer_name": "x", "customer_group": "No Such Group"})
+    except errors.LinkValidationError as exc:
+        out["link_error"] = str(exc)
+    try:
+        erp.get("Customer", "No Such Customer 123")
+    except errors.DoesNotExistError:
+        out["missing"] = "DoesNotExistError"
+    try:
+        with erp.transaction():
+            erp.insert({"doctype": "Customer", "customer_name": "shopsync rollback probe", "customer_group": "Individual", "territory": "France"})
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    out["rolled_back"] = not frappe.db.exists("Customer", {"customer_name": "shopsync rollback probe"})
+    out["now"] = erp.now()
+    return out

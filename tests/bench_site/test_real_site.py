@@ -1,0 +1,114 @@
+"""shopsync in a real Frappe 15 + ERPNext 15 site, against the WooCommerce simulator.
+
+The simulator runs in this process on 127.0.0.1; the site's code (web server, jobs run by the
+checks) calls it over HTTP, and the simulator delivers webhooks to the site's real endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+
+from shopsync.woocommerce.signature import sign
+from tests.woosim import WooSim
+
+pytestmark = pytest.mark.bench_site
+
+
+@pytest.fixture(scope="module")
+def sim():
+    shop = WooSim().start().seed()
+    yield shop
+    shop.stop()
+
+
+@pytest.fixture(scope="module")
+def real_site(bench, sim):
+    name = "sim-" + uuid.uuid4().hex[:6]
+    info = bench.run("make_site", name=name, url=sim.url, key="ck_test", secret="cs_test", host_url=bench.url)
+    yield info
+    bench.run("delete_site", name=name)
+
+
+def shop_webhooks(sim, endpoint):
+    from shopsync.woocommerce import WooClient
+
+    with WooClient(sim.url, "ck_test", "cs_test") as client:
+        return [w for w in client.list_webhooks() if w["delivery_url"] == endpoint]
+
+
+def test_app_and_doctypes_are_installed(bench):
+    state = bench.run("install_state")
+    assert "shopsync" in state["installed_apps"]
+    assert {"WooCommerce Site", "WooCommerce Link", "WooCommerce Webhook Log", "WooCommerce Blacklist Entry"} <= set(state["doctypes"])
+    assert "shopsync.events.stock_moved" in state["sle_hooks"]["on_submit"]
+
+
+def test_the_port_over_frappe_translates_errors_and_rolls_back(bench):
+    out = bench.run("port_roundtrip")
+    assert "No Such Group" in out["link_error"]
+    assert out["missing"] == "DoesNotExistError"
+    assert out["rolled_back"] is True
+
+
+def test_saving_a_site_makes_its_secret_endpoint_and_webhooks_once(bench, sim, real_site):
+    assert real_site["endpoint_url"] == f"{bench.url}/api/method/shopsync.api.webhook?site={real_site['name']}"
+    assert len(real_site["webhook_secret"]) >= 32 and real_site["secret_in_db_is_encrypted"]
+    first = bench.run("check_webhooks", name=real_site["name"])
+    hooks = shop_webhooks(sim, real_site["endpoint_url"])
+    assert sorted(h["topic"] for h in hooks) == sorted(
+        ["order.created", "order.updated", "order.deleted", "product.created", "product.updated",
+         "product.deleted", "customer.created", "customer.updated"]
+    )
+    # the creation ping reached the real endpoint and was answered 200, so every webhook is active
+    assert {h["status"] for h in hooks} == {"active"}
+    assert len(first["actions"]) == 8
+    again = bench.run("check_webhooks", name=real_site["name"])
+    assert again["actions"] == [] and len(shop_webhooks(sim, real_site["endpoint_url"])) == 8
+    rows = bench.run("webhook_rows", name=real_site["name"])
+    assert {r["status"] for r in rows} == {"active"} and len(rows) == 8
+
+
+def test_the_endpoint_answers_as_woocommerce_needs(bench, sim, real_site):
+    url = real_site["endpoint_url"]
+    ping = requests.post(url, data="webhook_id=99", headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+    assert ping.status_code == 200
+    body = json.dumps({"id": 777001, "date_modified_gmt": "2026-11-23T10:00:00", "status": "processing"}).encode()
+    head = {"Content-Type": "application/json", "X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Resource": "order",
+            "X-WC-Webhook-Event": "updated", "X-WC-Webhook-ID": "1"}
+    assert requests.post(url, data=body, headers=head, timeout=10).status_code == 401
+    forged = dict(head, **{"X-WC-Webhook-Signature": sign("another site's secret", body)})
+    assert requests.post(url, data=body, headers=forged, timeout=10).status_code == 401
+    unknown = url.replace(real_site["name"], "no-such-site")
+    signed = dict(head, **{"X-WC-Webhook-Signature": sign(real_site["webhook_secret"], body)})
+    assert requests.post(unknown, data=body, headers=signed, timeout=10).status_code == 400
+    assert requests.get(url, timeout=10).status_code in (403, 405)
+    good = requests.post(url, data=body, headers=signed, timeout=10)
+    assert good.status_code == 200, good.text
+    repeat = requests.post(url, data=body, headers=signed, timeout=10)
+    assert repeat.status_code == 200 and "duplicate" in repeat.text
+    entries = [e for e in bench.run("log_entries", site=real_site["name"]) if e["resource_id"] == 777001]
+    assert len(entries) == 1 and entries[0]["status"] == "Queued"
+    assert json.loads(entries[0]["payload"])["id"] == 777001
+
+
+def test_deliveries_from_the_shop_are_logged(bench, sim, real_site):
+    order = sim.add_order(status="processing", customer_id=2, line_items=[{"product_id": 10, "quantity": 1}])
+    results = sim.deliver_webhooks()
+    mine = [r for r in results if r.get("status_code") is not None]
+    assert mine and all(r["status_code"] == 200 for r in mine), results
+    entries = [e for e in bench.run("log_entries", site=real_site["name"]) if e["resource_id"] == order["id"]]
+    assert entries and {e["topic"] for e in entries} <= {"order.created", "order.updated"}
+
+
+def test_disabling_pauses_and_deleting_removes_the_webhooks(bench, sim):
+    name = "tmp-" + uuid.uuid4().hex[:6]
+    info = bench.run("make_site", name=name, url=sim.url, key="ck_test", secret="cs_test", host_url=bench.url)
+    bench.run("check_webhooks", name=name)
+    bench.run("set_enabled", name=name, enabled=0)
+    assert {h["status"] for h in shop_webhooks(sim, info["endpoint_url"])} == {"paused"}
+    bench.run("delete_site", name=name)
+    assert shop_webhooks(sim, info["endpoint_url"]) == []
