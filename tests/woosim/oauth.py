@@ -116,8 +116,9 @@ class OAuthVerifier:
         self.keys[consumer_key] = {"secret": consumer_secret, "user_id": user_id, "permissions": permissions}
         self.nonces.setdefault(consumer_key, {})
 
-    def verify(self, method: str, base_request_uri: str, params: dict, now: float) -> dict | None:
-        """Returns the key record, None when no OAuth was attempted; raises AuthFailure."""
+    def verify(self, method: str, base_request_uris, params: dict, now: float) -> dict | None:
+        """Returns the key record, None when no OAuth was attempted; raises AuthFailure.
+        ``base_request_uris``: the URL (or URLs, any of which may have been signed) without query."""
         params = oauth_parameters(params)
         if params is None:
             return None
@@ -127,16 +128,21 @@ class OAuthVerifier:
             raise AuthFailure("woocommerce_rest_authentication_error", "Consumer key is invalid.")
         provided = unquote(str(params["oauth_signature"]).replace(" ", "+"))
         sig_method = params.get("oauth_signature_method")
-        base = string_to_sign(method, base_request_uri, params)
+        if isinstance(base_request_uris, str):
+            base_request_uris = [base_request_uris]
         if sig_method not in ("HMAC-SHA1", "HMAC-SHA256"):
             raise AuthFailure(
                 "woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid."
             )
         algo = hashlib.sha1 if sig_method == "HMAC-SHA1" else hashlib.sha256
-        expected = base64.b64encode(
-            hmac.new((key["secret"] + "&").encode("utf-8"), base.encode("utf-8"), algo).digest()
-        ).decode("ascii")
-        if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "surrogateescape")):
+        matched = False
+        for uri in base_request_uris:
+            base = string_to_sign(method, uri, params)
+            expected = base64.b64encode(
+                hmac.new((key["secret"] + "&").encode("utf-8"), base.encode("utf-8"), algo).digest()
+            ).decode("ascii")
+            matched = matched or hmac.compare_digest(expected.encode(), provided.encode("utf-8", "surrogateescape"))
+        if not matched:
             raise AuthFailure(
                 "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match."
             )

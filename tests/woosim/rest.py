@@ -577,21 +577,24 @@ class Rest:
         p = self.state.update_product(id, data, strict=True)
         return Response(200, self.render_product(p, edit=True))
 
-    def delete_product(self, req: Request, id: int):
-        force = str(req.query.get("force", "")).lower() in ("1", "true")
-        if id not in self.state.products:
-            if id in self.state.variations:
+    def _delete_product(self, pid: int, force: bool) -> dict:
+        if pid not in self.state.products:
+            if pid in self.state.variations:
                 raise RestError(
                     "woocommerce_rest_invalid_product_id",
                     "To manipulate product variations you should use the "
                     "/products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.", 404)
             raise RestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-        before = self.render_product(self.state.products[id], edit=True)
+        before = self.render_product(self.state.products[pid], edit=True)
         if force:
-            self.state.delete_product(id)
+            self.state.delete_product(pid)
         else:
-            self.state.trash_product(id)
-        return Response(200, before)
+            self.state.trash_product(pid)
+        return before
+
+    def delete_product(self, req: Request, id: int):
+        force = str(req.query.get("force", "")).lower() in ("1", "true")
+        return Response(200, self._delete_product(id, force))
 
     def batch_products(self, req: Request, **_):
         st = self.state
@@ -607,11 +610,7 @@ class Rest:
             return self.render_product(st.update_product(pid, item, strict=False), edit=True)
 
         def delete(pid):
-            if pid not in st.products:
-                raise RestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-            before = self.render_product(st.products[pid], edit=True)
-            st.delete_product(pid)
-            return before
+            return self._delete_product(pid, force=True)  # batch deletes are permanent
 
         return self.run_batch(req, create, update, delete)
 

@@ -237,8 +237,9 @@ def dispatch(sim, method, raw_path, route, query_string, headers, body):
                 params = dict(query)
                 params.update(form)
                 request_path = raw_path[1:] if raw_path.startswith("/") else raw_path
-                scheme_url = sim.home_url(https=sim.https)
-                key = sim.verifier.verify(method, f"{scheme_url}/{request_path}", params, sim.now())
+                bases = [f"{sim.home_url(https=True)}/{request_path}"] if sim.https else []
+                bases.append(f"{sim.home_url(https=False)}/{request_path}")
+                key = sim.verifier.verify(method, bases, params, sim.now())
         except AuthFailure as fail:
             err = RestError(fail.code, fail.message, fail.status)
             return err.status, base_headers + COMMON_HEADERS + [api_link, ("Vary", "Origin")], \

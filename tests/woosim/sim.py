@@ -16,10 +16,11 @@ from .webhooks import WebhookEngine
 class WooSim:
     """A simulated WooCommerce shop.
 
-    ``https=True`` keeps serving plain http on loopback but behaves as if ``is_ssl()`` were true:
-    Basic auth (and consumer_key/consumer_secret query parameters) are accepted, ``sim.url`` and the
-    OAuth base string use ``https://``... only the scheme in ``sim.url`` is what a client would dial, so
-    use ``sim.http_url`` to reach it. Everything else is the same.
+    ``https=True`` keeps serving plain http on loopback (``sim.url`` stays ``http://``, no TLS) but
+    behaves as if WordPress' ``is_ssl()`` were true, as behind a TLS-terminating proxy that WordPress
+    trusts: HTTP Basic auth and ``consumer_key``/``consumer_secret`` query parameters are accepted
+    (WooCommerce tries them first, then OAuth); an OAuth signature is accepted whether the client
+    signed the ``https://`` or the ``http://`` form of the URL.
     """
 
     def __init__(self, consumer_key: str = "ck_test", consumer_secret: str = "cs_test", https: bool = False,
@@ -80,12 +81,6 @@ class WooSim:
     @property
     def url(self) -> str:
         """The shop's base URL ('http://127.0.0.1:PORT/'); REST lives under wp-json/wc/v3/."""
-        scheme = "https" if self.https else "http"
-        return f"{scheme}://127.0.0.1:{self.port}/" if self._port else f"{scheme}://127.0.0.1:8080/"
-
-    @property
-    def http_url(self) -> str:
-        """Where the server really listens (plain http), also when ``https=True``."""
         return f"http://127.0.0.1:{self.port}/"
 
     @property
