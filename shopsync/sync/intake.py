@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 LOG_DOCTYPE = "WooCommerce Webhook Log"
 MAX_BODY = 2 * 1024 * 1024
-PING_RE = re.compile(rb"^webhook_id=[0-9]{1,12}$")
+PING_RE = re.compile(rb"webhook_id=[0-9]{1,12}")
 RESOURCES = ("order", "product", "customer", "coupon")
 EVENTS = ("created", "updated", "deleted", "restored")
 
@@ -68,7 +68,7 @@ def is_ping(raw_body: bytes, headers: Mapping[str, str]) -> bool:
         ctype == "application/x-www-form-urlencoded"
         and not _header(headers, "X-WC-Webhook-Signature")
         and not _header(headers, "X-WC-Webhook-Topic")
-        and bool(PING_RE.match(raw_body))
+        and PING_RE.fullmatch(raw_body) is not None
     )
 
 
