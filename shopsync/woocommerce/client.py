@@ -53,10 +53,12 @@ from shopsync.woocommerce.errors import (
     TooLarge,
     WooError,
     WooValidationError,
+    install_log_redaction,
     scrub,
 )
 
 log = logging.getLogger("shopsync.woocommerce")
+install_log_redaction()
 
 NAMESPACE = "wc/v3"
 #: WooCommerce's maximum ``per_page`` (101 is a 400 ``rest_invalid_param``)
@@ -93,6 +95,17 @@ class BatchItemError(tuple):
     code = property(lambda self: self[1])
     message = property(lambda self: self[2])
 
+    @property
+    def id(self) -> Any:
+        """The object's id (update/delete), None for a create."""
+        obj = self[0]
+        return obj.get("id") if isinstance(obj, Mapping) else obj
+
+    @property
+    def error(self) -> dict:
+        """WooCommerce's shape: ``{"code", "message", "data"}``."""
+        return {"code": self[1], "message": self[2], "data": self.data}
+
     def __getnewargs_ex__(self):
         return (tuple(self), {"action": self.action, "status": self.status, "data": self.data,
                               "maybe_applied": self.maybe_applied})
@@ -112,6 +125,8 @@ class BatchResult:
       unknown), the others went through;
     - ``pending``: ``(action, object)`` never sent; only non-empty on the ``partial_result`` of an
       error that stopped the batch;
+    - ``create``/``update``/``delete``: the rows WooCommerce answered for each list, error rows
+      (``{"id", "error": {...}}``) included, in sending order;
     - ``requests``: HTTP requests made for this batch, retries included.
     """
 
@@ -119,6 +134,9 @@ class BatchResult:
     errors: list[BatchItemError] = field(default_factory=list)
     pairs: list[tuple[str, Any, dict]] = field(default_factory=list)
     pending: list[tuple[str, Any]] = field(default_factory=list)
+    create: list[dict] = field(default_factory=list)
+    update: list[dict] = field(default_factory=list)
+    delete: list[dict] = field(default_factory=list)
     requests: int = 0
 
     @property
@@ -480,6 +498,8 @@ class WooClient:
                 by_id = {g.get("id"): g for g in got if isinstance(g, dict)}
                 pairs = [(obj, by_id.get(obj.get("id") if isinstance(obj, dict) else obj)) for obj in sent]
             for obj, answer_item in pairs:
+                if isinstance(answer_item, dict):
+                    getattr(result, action).append(answer_item)
                 if not isinstance(answer_item, dict):
                     result.errors.append(BatchItemError(
                         obj, "shopsync_no_answer", "The shop's answer did not mention this object.",

@@ -65,6 +65,13 @@ class ConnectionCheck:
             text += " " + " ".join(self.notes)
         return text
 
+    @property
+    def message(self) -> str:
+        return self.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["ok"] = self.ok

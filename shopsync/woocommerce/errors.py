@@ -12,8 +12,10 @@ rides along in ``__context__``.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Iterable
+from urllib.parse import unquote
 
 __all__ = [
     "WooError",
@@ -30,30 +32,33 @@ __all__ = [
 
 # query-string parameters that carry credentials or a signature
 _SECRET_PARAM = re.compile(r"(?i)^(oauth_[a-z_]*|consumer_key|consumer_secret)$")
-# "?..." (or "&...") query parts holding such a parameter, wherever they appear in a text
-_QUERY_WITH_SECRET = re.compile(
-    r"[?&][^\s'\"<>)]*?(?:oauth_|consumer_key|consumer_secret)[^\s'\"<>)]*", re.IGNORECASE
-)
+# a URL's query string inside a text
+_QUERY = re.compile(r"\?[^\s'\"<>)#]*")
+
+
+def _keep_param(pair: str) -> bool:
+    return bool(pair) and not _SECRET_PARAM.match(unquote(pair.split("=", 1)[0]))
+
+
+def _redact_query(match: re.Match) -> str:
+    kept = [p for p in match.group(0)[1:].split("&") if _keep_param(p)]
+    return "?" + "&".join(kept) if kept else ""
 
 
 def redact_url(url: str) -> str:
     """``url`` without any ``oauth_*`` / ``consumer_*`` query parameter."""
-    if "?" not in url:
-        return url
-    base, _, query = url.partition("?")
-    kept = [p for p in query.split("&") if p and not _SECRET_PARAM.match(p.split("=", 1)[0])]
-    return base + ("?" + "&".join(kept) if kept else "")
+    return _QUERY.sub(_redact_query, url)
 
 
 def scrub(text: Any, secrets: Iterable[str] = ()) -> Any:
     """Remove credentials from ``text`` (a str, or a JSON-like structure of them).
 
-    Query strings holding ``oauth_*``/``consumer_*`` parameters are cut off, and every literal
+    ``oauth_*``/``consumer_*`` parameters are cut out of any query string in it, and every literal
     occurrence of one of ``secrets`` (consumer key and secret) is replaced by ``***``.
     """
     secrets = [s for s in secrets if s]
     if isinstance(text, str):
-        out = _QUERY_WITH_SECRET.sub("?<redacted>", text)
+        out = _QUERY.sub(_redact_query, text) if "?" in text else text
         for s in sorted(secrets, key=len, reverse=True):
             out = out.replace(s, "***")
         return out
@@ -62,6 +67,28 @@ def scrub(text: Any, secrets: Iterable[str] = ()) -> Any:
     if isinstance(text, (list, tuple)):
         return type(text)(scrub(v, secrets) for v in text)
     return text
+
+
+class RedactingFilter(logging.Filter):
+    """Strips ``oauth_*``/``consumer_*`` query parameters from log records.
+
+    Installed on ``urllib3.connectionpool``, whose DEBUG lines hold every request's full URL: the
+    signed OAuth URL (key, signature) over http, the secret itself with query-string auth.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "?" in record.msg:
+            record.msg = scrub(record.msg)
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(scrub(a) if isinstance(a, str) and "?" in a else a for a in record.args)
+        return True
+
+
+def install_log_redaction(logger_names: Iterable[str] = ("urllib3.connectionpool",)) -> None:
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 class WooError(Exception):
