@@ -274,6 +274,7 @@ class WooClient:
         self._probe_route = rest_route is None
         self.query_string_auth = bool(query_string_auth)
         self.user_agent = user_agent
+        #: requests that reached the shop (retries included; not those refused at connect time)
         self.request_count = 0
         self._session = requests.Session()
         self._session.trust_env = True
@@ -421,7 +422,11 @@ class WooClient:
             finally:
                 result.requests += self.request_count - before
             if error is None:
-                self._read_batch_answer(path, chunk, self._json(resp, "POST", path), result)
+                try:
+                    answer = self._json(resp, "POST", path)
+                except WooError as exc:  # a 200 that is not JSON: stop, the chunk stays pending
+                    raise self._stop_batch(exc, result, [(chunk, tries)] + list(queue))
+                self._read_batch_answer(path, chunk, answer, result)
                 last_progress = time.monotonic()
                 failures_in_a_row = 0
                 leaves_given_up_in_a_row = 0
@@ -570,6 +575,9 @@ class WooClient:
         endpoint = self._endpoint(path)
         query = [(str(k), _query_value(v)) for k, v in (params or {}).items() if v is not None]
         if self.rest_route:
+            # index.php, not "/?rest_route=": WooCommerce rebuilds the signed base URL from the
+            # request path relative to the home URL; for "/" that is the home URL without its
+            # trailing slash, which the signer (using the URL as sent) would not match.
             base = self.url + "index.php"
             route = f"/{NAMESPACE}/{endpoint}" if endpoint else f"/{NAMESPACE}"
             query.insert(0, ("rest_route", route))
