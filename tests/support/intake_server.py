@@ -9,6 +9,7 @@ answered 500 before the app's code runs, a JSON scalar 417; everything else reac
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
 from werkzeug.serving import make_server
@@ -17,6 +18,9 @@ from werkzeug.wrappers import Request, Response
 from shopsync.sync import intake
 
 PATH = "/api/method/shopsync.api.webhook"
+
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 class IntakeServer:
