@@ -684,19 +684,23 @@ def test_https_server_dropping_the_authorization_header_falls_back_to_query_stri
         sim.seed()
         front = TLSFront(sim.port, *tls_cert, strip_authorization=True)
         try:
-            client = WooClient(f"https://127.0.0.1:{front.port}/", CK, CS, verify_ssl=str(tls_cert[0]))
-            with pytest.raises(AuthError):
-                client.get("products")  # Basic auth never reaches WooCommerce
-            check = client.check_connection()
-            assert check.ok, check.summary()
-            assert check.auth_method == client.auth_method == "query_string"
-            assert "drops the Authorization header" in check.summary()
-            assert client.get("products/10")["sku"] == "RW-S-001"
+            url = f"https://127.0.0.1:{front.port}/"
+            client = WooClient(url, CK, CS, verify_ssl=str(tls_cert[0]))
+            assert client.get("products/10")["sku"] == "RW-S-001"  # Basic was lost, the second way worked
+            assert client.auth_method == "query_string"
             with pytest.raises(NotFoundError) as info:
                 client.get("products/999999")
+            check = WooClient(url, CK, CS, verify_ssl=str(tls_cert[0])).check_connection()
+            assert check.ok, check.summary()
+            assert check.auth_method == "query_string"
+            assert "drops the Authorization header" in check.summary()
+            wrong = WooClient(url, CK, "cs_wrong", verify_ssl=str(tls_cert[0]))
+            with pytest.raises(AuthError) as bad:
+                wrong.get("products")
+            assert bad.value.message == "Consumer secret is invalid."
         finally:
             front.close()
-    assert_no_credentials(texts_of(info.value) + repr(check) + repr(client))
+    assert_no_credentials(texts_of(info.value) + texts_of(bad.value) + repr(check) + repr(client))
     assert_no_credentials(caplog.text)
 
 

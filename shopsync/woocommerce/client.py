@@ -5,9 +5,10 @@ lacks: one ``requests.Session`` per client (connection reuse), (connect, read) t
 call, retries with exponential backoff and jitter, pagination and batch helpers, typed errors.
 
 Authentication is WooCommerce's own:
-- ``https://``: HTTP Basic with key and secret (or, when the server strips the Authorization
-  header, ``consumer_key``/``consumer_secret`` in the query string: ``query_string_auth=True``,
-  which :meth:`WooClient.check_connection` detects and switches on).
+- ``https://``: HTTP Basic with key and secret. When the web server drops the Authorization
+  header (Apache + PHP as CGI), WooCommerce answers "not logged in"; the client then tries once
+  with ``consumer_key``/``consumer_secret`` in the query string (WooCommerce's other https way)
+  and keeps that form if it works (``query_string_auth=True`` forces it from the start).
 - ``http://``: OAuth 1.0a, ``oauth_*`` in the query string. WooCommerce ignores Basic over plain
   http. Every request and every retry is signed afresh (a replayed nonce is a 401), and pages
   are requested by number, never by following ``Link: rel="next"`` (it echoes the previous
@@ -229,6 +230,7 @@ class WooClient:
     ``max_retry_seconds`` in all; ``backoff`` is the first retry's delay (doubling, with jitter,
     capped at ``backoff_max``). ``rest_route``: ``None`` finds out by itself whether the shop has
     pretty permalinks (``/wp-json/``) or needs ``?rest_route=``; ``True``/``False`` forces it.
+    Both findings (``rest_route``, ``query_string_auth``) cost one extra request, once per client.
     """
 
     def __init__(
@@ -273,6 +275,7 @@ class WooClient:
         self.rest_route = bool(rest_route)
         self._probe_route = rest_route is None
         self.query_string_auth = bool(query_string_auth)
+        self._probe_query_auth = self.https and not self.query_string_auth
         self.user_agent = user_agent
         #: requests that reached the shop (retries included; not those refused at connect time)
         self.request_count = 0
@@ -700,15 +703,30 @@ class WooClient:
         body = None if data is None else json.dumps(data, ensure_ascii=False).encode("utf-8")
         started = time.monotonic()
         attempt = 0
+        trying_query_auth = False
         while True:
             attempt += 1
             resp, failure = self._send(method, path, params, body)
             retry_after = None
             if resp is not None:
                 status = resp.status_code
+                if trying_query_auth:
+                    trying_query_auth = False
+                    if status in (401, 403):
+                        self.query_string_auth = False  # not the header's fault: back to Basic
+                    else:
+                        log.info("WooCommerce at %s: the Authorization header does not reach the shop, "
+                                 "sending the key in the query string (https)", self.url)
                 if status < 300:
                     return resp
                 if status == 404 and self._probe_route and not self.rest_route and self._switch_to_rest_route(resp):
+                    attempt -= 1
+                    continue
+                if status == 401 and self._probe_query_auth and not self.query_string_auth and self._header_lost(resp):
+                    # Basic over https never reached WooCommerce (Apache + PHP-CGI drop the
+                    # header): try once with the key in the query string, WooCommerce's other way
+                    self._probe_query_auth = False
+                    self.query_string_auth = trying_query_auth = True
                     attempt -= 1
                     continue
                 retryable = status == 429 or (status >= 500 and idempotent and retry_uncertain)
@@ -739,6 +757,13 @@ class WooClient:
             log.warning("WooCommerce %s %s: %s, attempt %d of %d, retrying in %.2f s",
                         method, self._endpoint(path), what, attempt, retries + 1, delay)
             time.sleep(delay)
+
+    @staticmethod
+    def _header_lost(resp: requests.Response) -> bool:
+        """A 401 that says "not logged in" rather than "bad key": WooCommerce saw no credentials."""
+        body = _decode_json(resp)
+        code = body.get("code") if isinstance(body, dict) else None
+        return isinstance(code, str) and code != "woocommerce_rest_authentication_error"
 
     def _switch_to_rest_route(self, resp: requests.Response) -> bool:
         """A 404 web page (not JSON) under /wp-json/: pretty permalinks are probably off. If the

@@ -109,6 +109,7 @@ def check_connection(client) -> ConnectionCheck:
             "use its https:// address if it has a certificate."
         )
 
+    query_auth_before = client.query_string_auth
     resp = _ask(client, "GET", "webhooks", params={"per_page": 1})
     if isinstance(resp, ConnectionFailed):
         check.reachable = resp.kind in ("tls", "read_timeout", "dropped", "redirect")
@@ -135,20 +136,12 @@ def check_connection(client) -> ConnectionCheck:
             "\u201cPlain\u201d gives the usual /wp-json/ addresses."
         )
 
-    # over https the server may drop the Authorization header (Apache + PHP as CGI/FastCGI)
-    code, message = _wc_error(resp)
-    if resp.status_code == 401 and code == "woocommerce_rest_cannot_view" and client.https and not client.query_string_auth:
-        client.query_string_auth = True
-        retry = _ask(client, "GET", "webhooks", params={"per_page": 1})
-        if not isinstance(retry, ConnectionFailed) and retry.status_code == 200:
-            resp = retry
-            check.auth_method = client.auth_method
-            check.notes.append(
-                "The web server drops the Authorization header, so the key is sent in the query "
-                "string instead (over https)."
-            )
-        else:
-            client.query_string_auth = False
+    if client.query_string_auth and not query_auth_before:
+        check.auth_method = client.auth_method
+        check.notes.append(
+            "The web server drops the Authorization header (common with Apache + PHP as CGI), so "
+            "the key is sent in the query string instead (over https)."
+        )
 
     _read_check(client, check, resp)
     if not (check.auth_ok and check.can_read):
