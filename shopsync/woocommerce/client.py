@@ -69,6 +69,9 @@ MAX_BATCH = 100
 USER_AGENT = "shopsync/0.1 (ERPNext-WooCommerce sync; python-requests)"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _NO_SIDE_EFFECT = frozenset({"GET", "HEAD", "OPTIONS"})
+# urllib3 2.x has NameResolutionError; 1.26 (also allowed by requests 2.32) says it in words
+_NAME_RESOLUTION_ERROR = getattr(u3, "NameResolutionError", ())
+_DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|getaddrinfo|Temporary failure in name resolution")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -621,7 +624,9 @@ class WooClient:
             root = exc.args[0] if exc.args else None
             if isinstance(root, u3.MaxRetryError):
                 root = root.reason
-            if isinstance(root, u3.NameResolutionError):
+            if isinstance(root, _NAME_RESOLUTION_ERROR) or (
+                isinstance(root, u3.NewConnectionError) and _DNS_TEXT.search(str(root))
+            ):
                 kind = "dns"
             elif isinstance(root, u3.NewConnectionError):
                 kind = "connect"
