@@ -345,11 +345,11 @@ class Session:
         if status != 200:
             if payload["exc_type"] != expected["exc_type"]:
                 self.fail(f"{where}: {payload['exc_type']}, expected {expected['exc_type']}")
-            for message in expected.get("_server_messages", []):
-                if message.get("indicator") == "orange":
-                    continue  # a note printed alongside, not the error
-                if normalize_message(message["message"]) not in normalize_message(payload["message"]):
-                    self.fail(f"{where}: message {payload['message']!r} lacks {message['message']!r}")
+            # notes printed alongside (orange) are not the error; the rest, in order, is the message
+            wanted = [normalize_message(m["message"]) for m in expected.get("_server_messages", [])
+                      if m.get("indicator") != "orange"]
+            if wanted and normalize_message(payload["message"]).split("\n") != wanted:
+                self.fail(f"{where}: message {payload['message']!r}, expected {wanted!r}")
             return payload
         data = payload.get("data", payload.get("message"))
         real = expected.get("data", expected.get("message"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import json
 import random
 import re
@@ -77,6 +78,13 @@ def ci(value: Any) -> Any:
     """The comparison key of a string under ``utf8mb4_unicode_ci``."""
     if not isinstance(value, str):
         return value
+    return _ci_key(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ci_key(value: str) -> str:
+    if value.isascii():
+        return value.lower().rstrip(" ")
     text = unicodedata.normalize("NFKD", value)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return text.casefold().rstrip(" ")
@@ -106,7 +114,7 @@ class MemoryERP:
         self.user_defaults: dict[str, Any] = dict(user_defaults or {})
         #: Doctypes whose links never block a delete (Frappe's ``ignore_links_on_delete`` hook);
         #: add shopsync's own here when its hooks.py declares them.
-        self.ignore_links_on_delete: set[str] = set(IGNORE_LINKS_ON_DELETE)
+        self.ignore_links_on_delete: set[str] = set(IGNORE_LINKS_ON_DELETE) | _app_hook("ignore_links_on_delete")
         #: msgprint()s (notes and alerts) of successful calls, newest last.
         self.messages: deque[str] = deque(maxlen=500)
         self._rng = random.Random(seed)
@@ -279,6 +287,11 @@ class MemoryERP:
         spec = self.meta.get(doctype)
         if spec is not None and spec.issingle:
             name = doctype
+        if spec is not None and spec.istable:
+            for _, row in self._child_rows(doctype):
+                if row.get("name") == name:
+                    return row
+            return None
         real = self._resolve(doctype, name)
         return self._docs[doctype][real] if real is not None else None
 
@@ -356,6 +369,8 @@ class MemoryERP:
             if isinstance(name, dict):
                 rows = self.find(doctype, name, fields=("name",), limit=1)
                 name = rows[0]["name"] if rows else None
+            for f in field if isinstance(field, (list, tuple)) else [field]:
+                self._check_column(doctype, f, "field list")
             doc = self._get_raw(doctype, name)
             if doc is None:
                 return None
@@ -391,6 +406,11 @@ class MemoryERP:
             else:
                 rows = self._all(doctype)
             conditions = self._parse_filters(doctype, filters)
+            for cond_dt, field, _, _ in conditions:
+                self._check_column(cond_dt, field, "where clause")
+            for f in [fields] if isinstance(fields, str) else list(fields or ()):
+                if f != "*":
+                    self._check_column(doctype, f.partition(" as ")[0].strip(), "field list")
             matched = [r for r in rows if all(self._match(spec, r, c) for c in conditions)]
             matched = self._sort(spec, matched, order_by)
             if limit:
@@ -409,6 +429,13 @@ class MemoryERP:
                     item[(alias or src).strip()] = copy.deepcopy(r.get(src.strip()))
                 out.append(item)
             return out
+
+    def _check_column(self, doctype: str, field: str, where: str) -> None:
+        """A field the doctype does not have is an SQL error on the real site, not an empty match."""
+        spec = self.meta.get(doctype)
+        if spec is None or field in STANDARD_FIELDS or field in CHILD_FIELDS or spec.has_field(field):
+            return
+        raise E.ValidationError(f"Unknown column '{field}' in '{where}' ({doctype})")
 
     def _parse_filters(self, doctype: str, filters) -> list[tuple]:
         out = []
@@ -1246,6 +1273,15 @@ class MemoryERP:
 
 
 # ==================================================================== helpers
+def _app_hook(name: str) -> set[str]:
+    """A list hook of shopsync's hooks.py (Frappe merges these over all installed apps)."""
+    try:
+        from shopsync import hooks
+    except Exception:  # pragma: no cover - hooks.py is plain data
+        return set()
+    return set(getattr(hooks, name, None) or ())
+
+
 def _base36(number: int, width: int) -> str:
     digits = ""
     while number:
