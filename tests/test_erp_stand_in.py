@@ -281,6 +281,10 @@ def test_frappe_field_checks_apply(erp):
         erp.insert({"doctype": "Customer", "customer_name": "<script>"})
     with pytest.raises(E.UOMMustBeIntegerError):
         erp.insert({**SO_BASE, "items": [{"item_code": "SKU-A", "qty": 1.5, "rate": 10}]})
+    with pytest.raises(E.ValidationError, match="is not a valid Phone Number"):
+        erp.insert({"doctype": "Contact", "first_name": "X", "phone_nos": [{"phone": "call me maybe"}]})
+    with pytest.raises(E.ValidationError, match="A Customer Group exists with same name"):
+        erp.insert({"doctype": "Customer", "customer_name": "Individual"})
 
 
 def test_update_after_submit_allows_only_allow_on_submit_fields(erp):

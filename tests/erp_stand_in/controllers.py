@@ -108,6 +108,10 @@ class Customer(Controller):
 
     def on_update(self, doc, old):
         erp = self.erp
+        if erp._get_raw("Customer Group", doc["name"]) is not None:
+            raise E.ValidationError(
+                "A Customer Group exists with same name please change the Customer name or rename the Customer Group"
+            )
         stored = erp._get_raw("Customer", doc["name"])
         updates = {}
         if not stored.get("customer_primary_contact") and (doc.get("mobile_no") or doc.get("email_id")):
