@@ -14,7 +14,7 @@ def _enabled_sites() -> list[str]:
 
 
 def stock_moved(doc, method=None):
-    """Stock Ledger Entry on_submit/on_cancel: remember the item, one push job per site."""
+    """Stock Ledger Entry on_submit (cancellations too): remember the item, one push job per site."""
     sites = frappe.cache().get_value("shopsync:enabled_sites", generator=_enabled_sites)
     if not sites:
         return

@@ -6,13 +6,14 @@ app_publisher = "shopsync developers"
 app_description = "Keeps ERPNext and any number of WooCommerce shops in step"
 app_email = "dev@shopsync.invalid"
 app_license = "MIT"
-required_apps = ["erpnext"]
+required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app ask GitHub
 
 doc_events = {
     # Stock out: the hook only notes which items moved; a job reads the Bins after the commit.
+    # A cancelled voucher reaches it too: ERPNext 15 posts reversing entries (is_cancelled=1)
+    # through on_submit and never fires on_cancel on a Stock Ledger Entry.
     "Stock Ledger Entry": {
         "on_submit": "shopsync.events.stock_moved",
-        "on_cancel": "shopsync.events.stock_moved",
     },
     # Products out: queued, never inside the user's save.
     "Item": {
