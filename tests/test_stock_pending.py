@@ -53,52 +53,6 @@ def test_flush_of_a_500_line_voucher_queues_one_job_per_site(redis_url):
     assert events.moves == set()  # a second commit in the same request starts afresh
 
 
-def test_a_movement_during_the_jobs_last_instant_is_not_lost(redis_url):
-    """The job found the set empty; a movement lands before it gives its flag back. The hook
-    queued nothing (the flag was taken), so the job itself must take it."""
-    r = conn(redis_url)
-    pending = stock.PendingStock(r)
-    enqueue = Recorder()
-    assert pending.add_and_schedule("fr", ["A"], enqueue)
-    token = enqueue.jobs[0]["token"]
-
-    pushed = []
-
-    class Erp:  # run_pending only needs push_stock: replace it for this protocol test
-        pass
-
-    original = stock.push_stock
-    calls = {"n": 0}
-
-    def fake_push(erp, site, client, codes, **kw):
-        pushed.append(set(codes))
-        return stock.PushReport(site=site.name, pushed={c: 1 for c in codes})
-
-    real_release = pending.release
-
-    def release_with_a_late_movement(site, tok):
-        # the hook fires between the empty drain and the release
-        if calls["n"] == 0:
-            calls["n"] += 1
-            assert not pending.add_and_schedule("fr", ["LATE"], enqueue)
-        return real_release(site, tok)
-
-    pending.release = release_with_a_late_movement
-    stock.push_stock = fake_push
-    try:
-        site = SiteConfig("fr", "http://x/", "ck", "cs", warehouses=["Stores - TS"])
-        report = stock.run_pending(Erp(), site, None, pending, token=token)
-    finally:
-        stock.push_stock = original
-    assert pushed == [{"A"}, {"LATE"}]
-    assert set(report.pushed) == {"A", "LATE"}
-    assert len(enqueue.jobs) == 1
-    # the job ended with its flag given back: the next movement queues a new job
-    assert pending.holder("fr") is None
-    assert pending.add_and_schedule("fr", ["NEXT"], enqueue)
-    assert len(enqueue.jobs) == 2
-
-
 def test_a_movement_after_the_job_ended_queues_a_new_job(redis_url):
     pending = stock.PendingStock(conn(redis_url))
     enqueue = Recorder()

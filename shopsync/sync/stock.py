@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 BLACKLIST_DOCTYPE = "WooCommerce Blacklist Entry"
 BATCH_SIZE = 100  # WooCommerce answers 413 beyond 100 objects in one batch
+#: The link's ``last_error`` is shared with the product sync: the stock push marks its own, and
+#: only clears its own.
+ERROR_PREFIX = "Stock push: "
 PRODUCTS_BATCH = "products/batch"
 
 ACTUAL_MINUS_RESERVED, ACTUAL, PROJECTED = STOCK_RULES
@@ -145,6 +148,7 @@ class StockLine:
     variation_id: int
     qty: int
     last_pushed_qty: float | None  # None: never pushed (or never accepted)
+    last_error: str = ""  # the link's, as read
 
     @property
     def endpoint(self) -> str:
@@ -284,7 +288,7 @@ def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = Non
         else:
             kind = VARIATION if vid else SIMPLE
             q = qty.get(code, 0)
-        line = StockLine(code, link["name"], kind, pid, vid, q, _last_pushed(link))
+        line = StockLine(code, link["name"], kind, pid, vid, q, _last_pushed(link), link.get("last_error") or "")
         if not force and line.last_pushed_qty is not None and line.last_pushed_qty == q:
             plan.unchanged.append(line)
         else:
@@ -404,9 +408,12 @@ def _record(erp: ERP, site: str, accepted: list[StockLine], refused: dict[str, s
     now = erp.now()
     with erp.transaction():
         for line in accepted:
-            binder.update({"name": line.link}, last_pushed_qty=line.qty, last_pushed_at=now, last_error="")
+            values: dict[str, Any] = {"last_pushed_qty": line.qty, "last_pushed_at": now}
+            if line.last_error.startswith(ERROR_PREFIX):
+                values["last_error"] = ""
+            binder.update({"name": line.link}, **values)
         for code, message in refused.items():
-            binder.update({"name": lines[code].link}, last_error=message[:1000])
+            binder.update({"name": lines[code].link}, last_error=(ERROR_PREFIX + message)[:1000])
 
 
 def push_stock(
@@ -442,36 +449,44 @@ def push_stock(
         for i in range(0, len(lines), BATCH_SIZE)
     ]
     for n, (endpoint, lines) in enumerate(batches):
+        stop = ""
         try:
             result = client.batch(endpoint, update=[l.payload() for l in lines])
         except Exception as exc:  # noqa: BLE001 - sorted below: the shop's or this batch's
             message = _error_text(exc)
+            # What the adapter got done before it gave up (it halves a chunk on 5xx/timeouts).
+            result = getattr(exc, "partial_result", None)
             if _stops(exc) or not getattr(exc, "status", None):
-                report.failed = message
-                unsent = [l for _, rest in batches[n:] for l in rest]
-                report.not_sent = [l.item_code for l in unsent]
-                _record(erp, site.name, [], {l.item_code: f"not sent: {message}" for l in unsent}, by_code)
-                log.warning("shopsync: stock push to %s stopped: %s", site.name, message)
-                break
-            # The whole batch refused (404 parent gone, 400...): record it, go on with the rest.
-            refused = {l.item_code: message for l in lines}
-            report.errors.update(refused)
-            _record(erp, site.name, [], refused, by_code)
+                stop = message
+            fallback = f"not sent: {message}" if stop else message
         else:
-            accepted_ids, error_ids = _item_outcomes(result, lines)
-            accepted, refused = [], {}
-            for line in lines:
-                oid = line.woo_object_id
-                if oid in error_ids:
-                    refused[line.item_code] = error_ids[oid]
-                elif oid in accepted_ids:
-                    accepted.append(line)
-                else:
-                    refused[line.item_code] = "no answer for this object in the shop's batch response"
-            for line in accepted:
-                report.pushed[line.item_code] = line.qty
-            report.errors.update(refused)
-            _record(erp, site.name, accepted, refused, by_code)
+            fallback = "no answer for this object in the shop's batch response"
+        accepted_ids, error_ids = _item_outcomes(result, lines) if result is not None else (set(), {})
+        accepted, refused, unsent = [], {}, []
+        for line in lines:
+            oid = line.woo_object_id
+            if oid in error_ids:
+                refused[line.item_code] = error_ids[oid]
+            elif oid in accepted_ids:
+                accepted.append(line)
+            elif stop:
+                unsent.append(line)
+            else:  # the whole batch refused (a 404 parent gone, a 400...): go on with the rest
+                refused[line.item_code] = fallback
+        for line in accepted:
+            report.pushed[line.item_code] = line.qty
+        report.errors.update(refused)
+        if stop:
+            # The shop cannot be reached: send nothing more. What was not sent carries a
+            # last_error, so the hourly catch-up retries it even if it does not move again.
+            unsent += [l for _, rest in batches[n + 1 :] for l in rest]
+            report.failed = stop
+            report.not_sent = [l.item_code for l in unsent]
+            refused.update({l.item_code: fallback for l in unsent})
+            log.warning("shopsync: stock push to %s stopped: %s", site.name, stop)
+        _record(erp, site.name, accepted, refused, by_code)
+        if stop:
+            break
         done += len(lines)
         if progress:
             progress(done, total)
@@ -492,7 +507,8 @@ def items_to_catch_up(erp: ERP, site: SiteConfig, now: Any = None, hours: float 
     since = (now_dt - dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
     codes = set(erp.items_moved_since(since, site.stock_warehouses)) if site.stock_warehouses else set()
     for link in erp.find(LINK_DOCTYPE, {"site": site.name, "link_type": "Item"}, fields=("erp_name", "last_error", "state")):
-        if link.get("last_error") and link.get("state") != NOT_LINKED and link.get("erp_name"):
+        if str(link.get("last_error") or "").startswith(ERROR_PREFIX) and link.get("state") != NOT_LINKED \
+                and link.get("erp_name"):
             codes.add(link["erp_name"])
     return codes
 
@@ -675,10 +691,34 @@ class StockEvents:
         """After the commit: add the moved items to each site's pending set and queue one job
         for every site that has none scheduled. Returns site -> whether a job was queued."""
         moves, self.moves = self.moves, set()
-        queued = {}
-        for site, codes in sites_for_movements(sites, moves).items():
-            queued[site] = pending.add_and_schedule(site, codes, enqueue)
-        return queued
+        return stock_moved(sites, pending, enqueue, moves)
+
+
+def stock_moved(
+    sites: Iterable[SiteConfig], pending: "PendingStock", enqueue: Callable[..., Any],
+    moves: Iterable[tuple[str, str | None]],
+) -> dict[str, bool]:
+    """The hook's whole work, after the commit: ``moves`` (item code, warehouse) go to the
+    pending set of every enabled site that has the warehouse, and each site without a scheduled
+    job gets one. Reads no stock, calls no shop. Returns site -> whether a job was queued."""
+    return {
+        site: pending.add_and_schedule(site, codes, enqueue)
+        for site, codes in sites_for_movements(sites, moves).items()
+    }
+
+
+def voucher_moves(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(item code, warehouse) of a document's rows: a Stock Ledger Entry, or a voucher whose rows
+    change a Bin without any ledger entry (a Sales Order's reservation: ``reserved_qty`` moves
+    on submit, cancel and close, and the default rule subtracts it)."""
+    if doc.get("item_code"):
+        return [(doc["item_code"], doc.get("warehouse"))]
+    out = []
+    for row in doc.get("items") or ():
+        for field in ("warehouse", "s_warehouse", "t_warehouse"):
+            if row.get("item_code") and row.get(field):
+                out.append((row["item_code"], row[field]))
+    return sorted(set(out))
 
 
 class PendingStock:
