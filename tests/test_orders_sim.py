@@ -61,6 +61,12 @@ def client(sim):
     c.close()
 
 
+def runtime(erp, site, sim) -> Runtime:
+    """What a job gets: a new client per job (the job closes it)."""
+    return Runtime(erp=erp, load_site=lambda name: site, client_for=lambda s: WooClient(sim.url, "ck_test", "cs_test"),
+                   enqueue=lambda *a, **k: True)
+
+
 def sales_orders(erp):
     return erp.find("Sales Order", None, fields=("name", "po_no", "grand_total", "docstatus"))
 
@@ -140,7 +146,7 @@ def test_orders_placed_while_the_intake_was_down_arrive_once(erp, sim, client):
     site.orders_cursor = saved[-1]
     again = catchup.catch_up_orders(erp, site, client, save_cursor=saved.append)
     assert again.created == 0 and not again.failed
-    rt = Runtime(erp=erp, load_site=lambda name: site, client_for=lambda s: client, enqueue=lambda *a, **k: True)
+    rt = runtime(erp, site, sim)
     for p in placed:
         if p["id"] != placed[2]["id"]:
             assert handle_delivery(rt, site, "updated", sim.get(f"orders/{p['id']}")).status == "Skipped"
@@ -232,7 +238,7 @@ def test_import_orders_one_bad_order_fails_alone(erp, site, sim, client):
 # ------------------------------------------------------------------------------------------ webhooks
 
 def test_order_webhook_job_and_deleted_order(erp, site, sim, client):
-    rt = Runtime(erp=erp, load_site=lambda name: site, client_for=lambda s: client, enqueue=lambda *a, **k: True)
+    rt = runtime(erp, site, sim)
     order = place(sim, 10)
     done = handle_delivery(rt, site, "created", sim.get(f"orders/{order['id']}"))
     assert done.status == "Done" and "created" in done.message

@@ -148,16 +148,22 @@ def similar_customers(erp: ERP, customer_name: str) -> list[tuple[str, str, int]
 def new_customer_name(erp: ERP, customer_name: str, similar: list[tuple[str, str, int]] | None = None) -> str:
     """The document name for a new customer called ``customer_name`` (see the module's docstring)."""
     similar = similar_customers(erp, customer_name) if similar is None else similar
-    target = normalise_text(customer_name)
     taken = {normalise_text(name) for name, _, _ in similar}
-    if target not in taken and not erp.exists("Customer", customer_name):
+
+    def free(candidate: str) -> bool:
+        # ERPNext also refuses a customer named like a Customer Group
+        return (
+            normalise_text(candidate) not in taken
+            and not erp.exists("Customer", candidate)
+            and not erp.exists("Customer Group", candidate)
+        )
+
+    if free(customer_name):
         return customer_name
     n = 1
-    while True:
-        candidate = f"{customer_name} - {n}"
-        if normalise_text(candidate) not in taken and not erp.exists("Customer", candidate):
-            return candidate
+    while not free(f"{customer_name} - {n}"):
         n += 1
+    return f"{customer_name} - {n}"
 
 
 # --- the whole party --------------------------------------------------------------------------------

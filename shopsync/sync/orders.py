@@ -866,13 +866,21 @@ def _is_woo_error(exc: BaseException) -> bool:
 
 def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any]) -> Any:
     """order.created / order.updated / order.deleted. Transient failures raise (the job retries)."""
-    from shopsync.sync.deliveries import Outcome
-
-    client = None
     try:
         client = rt.client_for(site)
     except Exception:  # noqa: BLE001 - no client: items are made from the lines alone
         client = None
+    try:
+        return _handle(rt, site, event, payload, client)
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+
+
+def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], client: Any) -> Any:
+    from shopsync.sync.deliveries import Outcome
+
     order = payload
     if event == "deleted" or "line_items" not in (payload or {}):
         oid = int((payload or {}).get("id") or 0)
