@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from collections import OrderedDict
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -77,6 +78,17 @@ def test_hmac_sha1_signatures_are_accepted(sim):
     assert resp.status_code == 200 and len(resp.json()) == 2
 
 
+def test_oauth_params_may_come_in_the_authorization_header(sim, client):
+    from urllib.parse import parse_qsl, quote, urlsplit
+
+    signed = urlsplit(client.signed_url("GET", "products", {"per_page": 3}))
+    pairs = parse_qsl(signed.query)
+    header = "OAuth " + ", ".join(f'{k}="{quote(v, safe="")}"' for k, v in pairs if k.startswith("oauth_"))
+    url = f"{sim.url}wp-json/wc/v3/products?per_page=3"
+    resp = requests.get(url, headers={"Authorization": header}, timeout=5)
+    assert resp.status_code == 200 and len(resp.json()) == 3
+
+
 def test_slash_in_a_query_value_breaks_the_pypi_signature(client):
     """WooCommerce rawurlencode()s '/' where the PyPI client leaves it: a real shop answers 401 too."""
     resp = client.get("products", {"search": "a/b"})
@@ -131,11 +143,15 @@ def test_product_filters(sim, client):
     assert [p["id"] for p in client.get("products", {"include": "12,10", "orderby": "include"}).json()] == [12, 10]
     sim.advance_clock(120)
     sim.update_product(15, regular_price="1.00")
-    since = client.get("products", {"modified_after": sim.get("products/15")["date_modified_gmt"][:-2] + "00",
+    a_second_before = lambda text: (datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")  # noqa: E731
+                                    - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    modified = sim.get("products/15")
+    since = client.get("products", {"modified_after": a_second_before(modified["date_modified_gmt"]),
                                     "dates_are_gmt": "true"}).json()
     assert [p["id"] for p in since] == [15]
-    local = client.get("products", {"modified_after": sim.get("products/15")["date_modified"][:-2] + "00"}).json()
+    local = client.get("products", {"modified_after": a_second_before(modified["date_modified"])}).json()
     assert [p["id"] for p in local] == [15]
+    assert client.get("products", {"modified_after": modified["date_modified"]}).json() == []  # strictly after
     assert client.get("products", {"modified_after": "yesterday"}).json()["code"] == "rest_invalid_param"
 
 
@@ -164,6 +180,7 @@ def test_stock_rules(sim, client):
     assert client.put("products/12", {"stock_quantity": "5"}).json()["stock_quantity"] == 5
     negative = client.put("products/12", {"stock_quantity": -3}).json()
     assert (negative["stock_quantity"], negative["stock_status"]) == (-3, "outofstock")
+    assert client.put("products/12", {"inventory_delta": 4}).json()["stock_quantity"] == 1
     batch = client.post("products/batch", {"update": [{"id": 11, "stock_quantity": 2.7}]}).json()
     assert batch["update"][0]["stock_quantity"] == 2
     assert sim.state.products[11]["stock_quantity"] == 2
@@ -286,6 +303,7 @@ def test_delivery_id_changes_with_the_second(sim, receiver):
     hook(sim, receiver, "product.updated")
     sim.set_stock(10, 1)
     sim.set_stock(11, 1)
+    sim.advance_clock(1.001 - sim.now() % 1)  # at the start of a shop second: both go out within it
     sim.deliver_webhooks()
     sim.advance_clock(1)
     sim.set_stock(10, 2)
@@ -337,6 +355,10 @@ def test_disabled_after_seven_consecutive_failures(sim, receiver):
                     ("disabled", 6), ("disabled", 6)]
     assert len(receiver.deliveries("/fail")) == 7  # no retry, nothing queued once disabled
     assert len(receiver.pings("/fail")) == 7  # creation + after each of the first six failures
+    sim.update_webhook(wid, status="active")  # re-activated: the count is not reset by WooCommerce
+    sim.update_order(45, customer_note="again")
+    sim.deliver_webhooks()
+    assert (sim.state.webhooks[wid]["status"], sim.state.webhooks[wid]["failure_count"]) == ("disabled", 6)
 
 
 def test_a_success_resets_the_failure_count(sim, receiver):

@@ -63,6 +63,16 @@ def php_parse_qs(query: str) -> dict:
     return result
 
 
+def parse_oauth_header(header: str) -> dict:
+    """WC_REST_Authentication::parse_header(): oauth_* pairs of an 'Authorization: OAuth ...' header."""
+    if not header or not header.startswith("OAuth "):
+        return {}
+    params = {}
+    for m in re.finditer(r'(oauth_[a-z_-]*)=(:?"([^"]*)"|([^,]*))', header):
+        params[m.group(1)] = unquote_plus(m.group(3) if m.group(3) else (m.group(4) or ""))
+    return params
+
+
 def _php_empty(value) -> bool:
     return value is None or value == "" or value == "0" or value == {} or value == []
 

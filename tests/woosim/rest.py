@@ -1148,9 +1148,7 @@ class Rest:
         if data.get("status"):
             if data["status"] not in ("active", "paused", "disabled"):
                 raise RestError("woocommerce_rest_shop_webhook_invalid_status", "Webhook status must be valid.", 400)
-            if data["status"] != w["status"] and data["status"] == "active":
-                w["failure_count"] = 0
-            w["status"] = data["status"]
+            w["status"] = data["status"]  # failure_count is kept: WooCommerce never resets it here
         if data.get("name"):
             w["name"] = str(data["name"])
         resp = Response(200, None)

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 from .errors import RestError
-from .oauth import AuthFailure, php_parse_qs
+from .oauth import AuthFailure, parse_oauth_header, php_parse_qs
 from .rest import ALLOW_BATCH, NS, Request, Response, strip_private
 from .util import wp_json
 
@@ -86,6 +86,14 @@ class Handler(BaseHTTPRequestHandler):
                  "query": {k: v for k, v in parse_qsl(query_string, keep_blank_values=True)
                            if not k.startswith("oauth_") and k not in ("consumer_key", "consumer_secret")},
                  "status": None, "batch_size": 0, "fault": fault["kind"] if fault else None, "time": time.time()}
+        logged = []
+
+        def log_now():  # before the answer leaves, so a client never sees an answer not yet logged
+            if not logged:
+                logged.append(True)
+                sim._log_request(entry)
+
+        self._log_now = log_now
         try:
             if fault and (fault["kind"] in ("429", "500", "503") or not fault["applied"]):
                 # answered (or lost) before WordPress ran: nothing is applied
@@ -101,9 +109,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault:
                 self._finish_fault(fault, entry, sim, (status, headers, payload))
                 return
+            log_now()
             self._send(status, headers, payload, head=(method == "HEAD"))
         finally:
-            sim._log_request(entry)
+            log_now()
 
     def _fault_response(self, fault):
         kind = fault["kind"]
@@ -128,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind in ("429", "500", "503"):
             status, headers, payload = self._fault_response(fault)
             entry["status"] = status
+            self._log_now()
             self._send(status, headers, payload)
             return
         if kind == "timeout":
@@ -141,6 +151,7 @@ class Handler(BaseHTTPRequestHandler):
                     pass
                 return
             self.close_connection = True
+            self._log_now()
             try:
                 self._send(*response)
             except OSError:
@@ -152,6 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             status, headers, payload = response
         entry["status"] = status
+        self._log_now()
         try:
             self.send_response(status)
             for name, value in headers:
@@ -236,6 +248,7 @@ def dispatch(sim, method, raw_path, route, query_string, headers, body):
             if key is None:
                 params = dict(query)
                 params.update(form)
+                params.update(parse_oauth_header((headers.get("Authorization") or "").strip()))
                 request_path = raw_path[1:] if raw_path.startswith("/") else raw_path
                 bases = [f"{sim.home_url(https=True)}/{request_path}"] if sim.https else []
                 bases.append(f"{sim.home_url(https=False)}/{request_path}")

@@ -280,8 +280,7 @@ class State:
     @staticmethod
     def _stock_fields(p: dict) -> None:
         if p["manage_stock"] is True:
-            qty = p["stock_quantity"] if p["stock_quantity"] is not None else 0
-            p["stock_quantity"] = qty
+            qty = p["stock_quantity"] if p["stock_quantity"] is not None else 0  # never set: null, counts as 0
             if qty > 0:
                 p["stock_status"] = "instock"
             else:
@@ -355,6 +354,8 @@ class State:
         if p["manage_stock"]:
             if qty is not None:
                 p["stock_quantity"] = qty
+            elif data.get("inventory_delta") not in (None, ""):
+                p["stock_quantity"] = (p["stock_quantity"] or 0) + stock_int(data["inventory_delta"])
         else:
             p["stock_quantity"] = None
 
@@ -554,6 +555,8 @@ class State:
         if v["manage_stock"]:
             if qty is not None:
                 v["stock_quantity"] = qty
+            elif data.get("inventory_delta") not in (None, ""):
+                v["stock_quantity"] = (v["stock_quantity"] or 0) + stock_int(data["inventory_delta"])
         else:
             v["stock_quantity"] = None
 
