@@ -492,3 +492,18 @@ def test_payment_against_the_order_when_no_invoice_is_made(erp):
     assert so["advance_paid"] == 12.0
     (pe,) = erp.find("Payment Entry", None, fields=("mode_of_payment", "paid_to"))
     assert pe == {"mode_of_payment": "Cash", "paid_to": "Cash - TS"}
+
+
+def test_two_sites_one_customer_same_order_number(erp, site):
+    other = make_site(erp, "shop2")
+    a = import_order(erp, site, make_order([{"price": "10.00"}], order_id=45))
+    b = import_order(erp, other, make_order([{"price": "10.00"}], order_id=45))
+    assert a.status == b.status == "created" and a.customer == b.customer
+    assert (so_of(erp, a)["po_no"], so_of(erp, b)["po_no"]) == ("45", "45 (shop2)")
+    # each site keeps its own links
+    assert Binder(erp, "shop1").erp_name("Order", 45) == a.sales_order
+    assert Binder(erp, "shop2").erp_name("Order", 45) == b.sales_order
+    # and a later delivery of either does not rename it
+    again = import_order(erp, other, make_order([{"price": "10.00"}], order_id=45, status="completed",
+                                                modified="2026-11-23T12:00:00"))
+    assert again.status == "skipped" and so_of(erp, b)["po_no"] == "45 (shop2)"

@@ -253,3 +253,17 @@ def test_order_webhook_job_and_deleted_order(erp, site, sim, client):
     bad = place(sim, 999999)
     failed = handle_delivery(rt, site, "created", sim.get(f"orders/{bad['id']}"))
     assert failed.status == "Failed" and "product_id 0" in failed.message
+
+
+def test_a_partial_refund_leaves_the_sales_order_a_full_one_cancels_it(erp, site, sim, client):
+    order = place(sim, 10, qty=2, status="completed")
+    first = import_order(erp, site, sim.get(f"orders/{order['id']}"), client)
+    sim.advance_clock(2)
+    sim.add_refund(order["id"], amount="5.00", reason="geste commercial")
+    partial = import_order(erp, site, sim.get(f"orders/{order['id']}"), client)
+    assert partial.status == "skipped" and partial.sales_order == first.sales_order
+    assert erp.get("Sales Order", first.sales_order)["docstatus"] == 1
+    sim.advance_clock(2)
+    sim.update_order(order["id"], status="refunded")
+    full = import_order(erp, site, sim.get(f"orders/{order['id']}"), client)
+    assert full.status == "cancelled" and erp.get("Sales Order", first.sales_order)["docstatus"] == 2

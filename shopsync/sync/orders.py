@@ -128,6 +128,7 @@ class Resolved:
     price_list_currency: str = ""
     plc_conversion_rate: Decimal = Decimal(1)
     round_off_account: str = ""
+    po_no: str = ""  # "" = the order number
 
     @classmethod
     def by_sku(cls, order: dict[str, Any], customer: str = "Customer", **kw: Any) -> "Resolved":
@@ -350,7 +351,7 @@ def plan_order(site: SiteConfig, order: dict[str, Any], resolved: Resolved) -> O
         "order_type": "Sales",
         "transaction_date": day.isoformat(),
         "delivery_date": delivery.isoformat(),
-        "po_no": str(order.get("number") or oid),
+        "po_no": resolved.po_no or str(order.get("number") or oid),
         "currency": currency,
         "selling_price_list": site.price_list,
         "ignore_pricing_rule": 1,
@@ -391,7 +392,7 @@ def plan_order(site: SiteConfig, order: dict[str, Any], resolved: Resolved) -> O
         )
     return OrderPlan(
         order_id=oid,
-        number=so["po_no"],
+        number=str(order.get("number") or oid),
         status=status,
         shop_total=shop_total,
         lines=lines,
@@ -586,7 +587,17 @@ class _Importer:
         self.context = currency_context(self.erp, self.site, self.order)
         return resolver
 
-    def resolve(self, resolver: items_mod.ItemResolver, customer: str | None = None) -> Resolved:
+    def po_no(self, customer: str, own: str | None = None) -> str:
+        """The order number, unless another open Sales Order of this customer has it already (an order
+        of another site with the same number): ERPNext refuses two Sales Orders of one customer with
+        one ``po_no`` (unless Selling Settings allow it), so the site's name is added."""
+        number = str(self.order.get("number") or self.oid)
+        rows = self.erp.find(SO, {"customer": customer, "po_no": number, "docstatus": ("<", 2)}, fields=("name",))
+        if any(r["name"] != own for r in rows):
+            return f"{number} ({self.site.name})"
+        return number
+
+    def resolve(self, resolver: items_mod.ItemResolver, customer: str | None = None, own: str | None = None) -> Resolved:
         refs = resolver.resolve(self.order)
         self.notes.extend(resolver.notes)
         if customer is None:
@@ -601,6 +612,7 @@ class _Importer:
             customer_address=party.billing_address,
             shipping_address=party.shipping_address,
             contact=party.contact,
+            po_no=self.po_no(party.customer, own),
             **self.context,
         )
 
@@ -635,7 +647,7 @@ class _Importer:
         docstatus = int(so.get("docstatus") or 0)
         with self.erp.transaction():
             keep_customer = so.get("customer") if docstatus == 1 else None
-            plan = plan_order(self.site, self.order, self.resolve(resolver, customer=keep_customer))
+            plan = plan_order(self.site, self.order, self.resolve(resolver, customer=keep_customer, own=so["name"]))
             self.notes.extend(plan.notes)
             if docstatus == 0:
                 changes = diff_sales_order(so, plan)
