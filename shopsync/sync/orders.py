@@ -38,8 +38,10 @@ How an order is written
 - **Currency.** An order in another currency than the company's takes its exchange rate from
   the ERP's Currency Exchange records (the latest on or before the order date, either direction);
   with none the order fails and says which record to add. Never 1 by default.
-- ``po_no`` holds the WooCommerce order number; the customer note is a Comment on the Sales
-  Order; ``ignore_pricing_rule`` is set so the ERP keeps the shop's prices.
+- ``po_no`` holds the WooCommerce order number ("45 (shop2)" when the same customer already has
+  an open Sales Order with that number from another site: ERPNext refuses two); the customer
+  note is a Comment on the Sales Order; ``ignore_pricing_rule`` is set so the ERP keeps the
+  shop's prices.
 
 Statuses and updates (the rule)
 ===============================
@@ -50,15 +52,16 @@ Statuses and updates (the rule)
 - A delivery older than what the ERP holds (``date_modified_gmt`` below the one stored on the
   order's link) is **skipped as stale**; the same ``date_modified_gmt`` with the same content is
   skipped as already imported.
-- **cancelled, refunded, failed** in the shop cancel the Sales Order (a draft is submitted then
-  cancelled, so a cancelled record stays). When the ERP refuses (delivered, or an invoice or
+- **cancelled, refunded, failed** in the shop (and an order trashed or deleted there,
+  ``order.deleted``) cancel the Sales Order (a draft is submitted then cancelled, so a cancelled
+  record stays). A partial refund changes nothing (no credit note is made). When the ERP refuses (delivered, or an invoice or
   payment is linked: ``LinkExistsError``) nothing changes and the outcome is **needs attention**
   with the ERP's reason; the link is marked Out of sync. Such an order never imported is skipped.
 - **on-hold <-> processing -> completed** leave a submitted Sales Order as it is.
 - **A changed order whose Sales Order is still a draft** is updated in place (lines, taxes,
   customer, addresses, dates).
-- **A changed order whose Sales Order is submitted**: when the lines, taxes, total, customer or
-  currency differ, nothing is changed and the outcome is **needs attention** with the diff (link
+- **A changed order whose Sales Order is submitted**: the customer stays; when the lines, taxes,
+  total or currency differ, nothing is changed and the outcome is **needs attention** with the diff (link
   Out of sync, ``last_error`` holds the diff): amending a Sales Order that may be delivered or
   invoiced is a decision for staff (Amend in the desk, or cancel and re-import).
 - **A cancelled Sales Order whose order comes back** (e.g. failed -> processing) is amended: a new
