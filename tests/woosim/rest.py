@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .errors import RestError, invalid_param, not_in_enum, not_integer, out_of_bounds
 from .store import ORDER_STATUSES, PRODUCT_TYPES, STATIC, WEBHOOK_TOPICS, _int_param
-from .util import dec, parse_rest_date, parse_stored
+from .util import dec, money, parse_rest_date, parse_stored, wpautop
 
 NS = "/wp-json/wc/v3/"
 FULL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -254,12 +254,19 @@ class Rest:
         if edit:
             out["permalink_template"] = f"{self.sim.url}product/%pagename%/"
             out["generated_slug"] = p["slug"]
+        else:  # the 'view' context formats what 'edit' gives raw
+            out["description"] = wpautop(p["description"])
+            out["short_description"] = wpautop(p["short_description"])
+            out["average_rating"] = money(p["average_rating"])
         out["_links"] = {"self": _links_self(self.href(f"products/{p['id']}")),
                          "collection": [{"href": self.href("products")}]}
         return out
 
-    def render_variation(self, v: dict) -> dict:
+    def render_variation(self, v: dict, edit: bool = False) -> dict:
         out = _home(strip_private(copy.deepcopy(v)), self.home)
+        if not edit:
+            out["tax_class"] = self.state.effective_tax_class(v)
+            out["description"] = wpautop(v["description"])
         out["_links"] = {"self": _links_self(self.href(f"products/{v['parent_id']}/variations/{v['id']}")),
                          "collection": [{"href": self.href(f"products/{v['parent_id']}/variations")}],
                          "up": [{"href": self.href(f"products/{v['parent_id']}")}]}
@@ -649,20 +656,20 @@ class Rest:
         v = self.state.variations.get(id)
         if v is None or v["parent_id"] != product_id:
             raise RestError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
-        return Response(200, self.render_variation(v))
+        return Response(200, self.render_variation(v, req.query.get("context") == "edit"))
 
     def create_variation(self, req: Request, product_id: int):
         data = req.body if isinstance(req.body, dict) else {}
         self._parent(product_id)
         v = self.state.create_variation(product_id, data, strict=True)
         # Like refunds, WooCommerce 9.9.5 builds this Location from the route pattern, regex included.
-        return Response(201, self.render_variation(v),
+        return Response(201, self.render_variation(v, edit=True),
                         [("Location", self.href(f"products/(?P<product_id>[\\d]+)/variations/{v['id']}"))])
 
     def update_variation(self, req: Request, product_id: int, id: int):
         data = req.body if isinstance(req.body, dict) else {}
         v = self.state.update_variation(product_id, id, data, strict=True)
-        return Response(200, self.render_variation(v))
+        return Response(200, self.render_variation(v, edit=True))
 
     def delete_variation(self, req: Request, product_id: int, id: int):
         v = self.state.variations.get(id)
@@ -671,7 +678,7 @@ class Rest:
         force = str(req.query.get("force", "")).lower() in ("1", "true")
         if not force:
             raise RestError("woocommerce_rest_trash_not_supported", "Variations do not support trashing.", 501)
-        before = self.render_variation(v)
+        before = self.render_variation(v, edit=True)
         self.state.delete_variation(product_id, id)
         return Response(200, before)
 
@@ -680,20 +687,20 @@ class Rest:
         self._parent(product_id)
 
         def create(item):
-            return self.render_variation(st.create_variation(product_id, item, strict=False))
+            return self.render_variation(st.create_variation(product_id, item, strict=False), edit=True)
 
         def update(item):
             try:
                 vid = int(item.get("id") or 0)
             except (TypeError, ValueError):
                 vid = 0
-            return self.render_variation(st.update_variation(product_id, vid, item, strict=False))
+            return self.render_variation(st.update_variation(product_id, vid, item, strict=False), edit=True)
 
         def delete(vid):
             v = st.variations.get(vid)
             if v is None or v["parent_id"] != product_id:
                 raise RestError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
-            before = self.render_variation(v)
+            before = self.render_variation(v, edit=True)
             st.delete_variation(product_id, vid)
             return before
 

@@ -322,9 +322,9 @@ class State:
             if key in data:
                 p[key] = data[key]
         if "description" in data:
-            p["description"] = wpautop(data["description"])
+            p["description"] = str(data["description"] or "")  # raw; the 'view' context adds wpautop()
         if "short_description" in data:
-            p["short_description"] = wpautop(data["short_description"])
+            p["short_description"] = str(data["short_description"] or "")
         for key in ("regular_price", "sale_price"):
             if key in data:
                 value = data[key]
@@ -416,7 +416,7 @@ class State:
             "images": [], "attributes": [], "default_attributes": [], "variations": [], "grouped_products": [],
             "related_ids": [], "meta_data": [], "tax_status": "taxable", "tax_class": "", "virtual": False,
             "downloadable": False, "reviews_allowed": True, "menu_order": 0, "low_stock_amount": None,
-            "purchase_note": "", "parent_id": 0, "upsell_ids": [], "cross_sell_ids": [],
+            "purchase_note": "", "parent_id": 0, "upsell_ids": [], "cross_sell_ids": [], "average_rating": "0",
         })
         self._apply_product_fields(p, data, creating=True, strict=strict)
         if "categories" not in data or not p["categories"]:
@@ -494,7 +494,7 @@ class State:
                   "status": "publish", "manage_stock": False, "stock_quantity": None, "stock_status": "instock",
                   "backorders": "no", "weight": "", "dimensions": {"length": "", "width": "", "height": ""},
                   "image": None, "attributes": [], "menu_order": 0, "meta_data": [], "parent_id": parent_id,
-                  "tax_status": "taxable", "tax_class": "", "virtual": False, "downloadable": False,
+                  "tax_status": "taxable", "tax_class": "parent", "virtual": False, "downloadable": False,
                   "low_stock_amount": None, "on_sale": False})
         self._apply_variation_fields(v, data, creating=True, strict=strict)
         v["id"] = self.next_id("post")
@@ -524,7 +524,7 @@ class State:
             if key in data:
                 v[key] = data[key]
         if "description" in data:
-            v["description"] = wpautop(data["description"])
+            v["description"] = str(data["description"] or "")
         for key in ("regular_price", "sale_price"):
             if key in data:
                 v[key] = "" if data[key] in (None, "") else money(data[key])
@@ -590,6 +590,13 @@ class State:
         self.stamp(parent)
         self._product_refresh(parent)
 
+    def effective_tax_class(self, p: dict) -> str:
+        """A variation's 'parent' tax class is its parent's ('view' context)."""
+        if p.get("tax_class") == "parent":
+            parent = self.products.get(p.get("parent_id"))
+            return parent["tax_class"] if parent else ""
+        return p.get("tax_class", "")
+
     def variation_as_product(self, v: dict) -> dict:
         """GET products/<variation id>: the variation in the products-route shape."""
         parent = self.products.get(v["parent_id"]) or {}
@@ -598,6 +605,8 @@ class State:
             if key in v and key not in ("name", "attributes"):
                 out[key] = copy.deepcopy(v[key])
         out["name"] = f"{parent.get('name', '')} - {v['name']}" if v["name"] else parent.get("name", "")
+        out["tax_class"] = self.effective_tax_class(v)
+        out["description"] = wpautop(v["description"])
         out["slug"] = slugify(out["name"])
         out["attributes"] = [{"id": a["id"], "name": a["name"], "slug": a["slug"], "option": a["option"]}
                              for a in v["attributes"]]
@@ -834,7 +843,7 @@ class State:
             li.update({
                 "name": self.variation_as_product(product)["name"] if is_var else product["name"],
                 "product_id": pid, "variation_id": vid if is_var else 0,
-                "tax_class": product["tax_class"], "sku": product["sku"],
+                "tax_class": self.effective_tax_class(product), "sku": product["sku"],
                 "image": {"id": 0, "src": ""} if is_var else {"id": "", "src": ""},
                 "parent_name": parent["name"] if (is_var and parent) else None,
             })
@@ -1104,6 +1113,7 @@ class State:
         self.order_notes[o["id"]] = []
         self._apply_order_fields(o, data)
         self._assign_item_ids(o)
+        self._coupon_usage(o, +1)  # saved as pending: woocommerce_order_status_pending records usage
         self._order_flags(o)
         if fire:
             # Queued in this order by the real shop: order.created, order.updated, then product.updated.
@@ -1199,13 +1209,31 @@ class State:
                 cl = _tpl("coupon_line")
                 cl.update({"id": 0, "code": code, "meta_data": []})
                 o["coupon_lines"].append(cl)
-                coupon = self.coupon_by_code(code)
-                if coupon:
-                    coupon["usage_count"] += 1
-                    coupon["used_by"].append(str(o["customer_id"]) if o["customer_id"] else o["billing"]["email"])
+                if self.order_extra.get(o["id"], {}).get("coupon_usage_recorded"):
+                    self._coupon_usage(o, +1, codes=[code])
         if changed or not o["tax_lines"]:
             self.calculate_totals(o)
         return changed
+
+    def _coupon_usage(self, o: dict, delta: int, codes: list | None = None) -> None:
+        """wc_update_coupon_usage_counts(): +1 when the order gets a live status, -1 when cancelled
+        (removing the first used_by entry of that customer, as WooCommerce does)."""
+        used_by = str(o["customer_id"]) if o["customer_id"] else o["billing"]["email"]
+        for cl in o["coupon_lines"]:
+            if codes is not None and cl["code"] not in codes:
+                continue
+            coupon = self.coupon_by_code(cl["code"])
+            if coupon is None:
+                continue
+            if delta > 0:
+                coupon["usage_count"] += 1
+                coupon["used_by"].append(used_by)
+            else:
+                coupon["usage_count"] = max(coupon["usage_count"] - 1, 0)
+                if used_by in coupon["used_by"]:
+                    coupon["used_by"].remove(used_by)
+        if codes is None:
+            self.order_extra[o["id"]]["coupon_usage_recorded"] = delta > 0
 
     def _payment_complete(self, o: dict, transaction_id: str = "") -> None:
         if o["status"] not in ("on-hold", "pending", "failed", "cancelled"):
@@ -1226,6 +1254,10 @@ class State:
             self._add_note(o["id"], f"Order status changed from {STATUS_LABELS.get(old, old)} to "
                                     f"{STATUS_LABELS.get(new, new)}.", defer=True)
         extra = self.order_extra[o["id"]]
+        if new == "cancelled" and extra.get("coupon_usage_recorded"):
+            self._coupon_usage(o, -1)
+        elif new in ("pending",) + STOCK_REDUCING and not extra.get("coupon_usage_recorded"):
+            self._coupon_usage(o, +1)
         if new in STOCK_REDUCING and not extra["stock_reduced"]:
             self._reduce_stock(o)
         if new in ("cancelled", "pending") and extra["stock_reduced"]:
