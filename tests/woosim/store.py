@@ -859,7 +859,7 @@ class State:
             li["name"] = str(data["name"])
         subtotal = dec(data["subtotal"]) if data.get("subtotal") not in (None, "") else unit * qty
         total = dec(data["total"]) if data.get("total") not in (None, "") else subtotal
-        li["_subtotal"], li["_total"] = round2(subtotal), round2(total)
+        li["_subtotal"], li["_total"] = str(round2(subtotal)), str(round2(total))
         li["_explicit_total"] = data.get("total") not in (None, "")
         if "meta_data" in data:
             for m in data["meta_data"] or []:
@@ -873,14 +873,14 @@ class State:
         s.update({"id": 0, "method_title": str(data.get("method_title", "")),
                   "method_id": str(data.get("method_id", "")), "instance_id": str(data.get("instance_id", "")),
                   "tax_status": "taxable", "meta_data": []})
-        s["_total"] = round2(data.get("total", 0))
+        s["_total"] = str(round2(data.get("total", 0)))
         return s
 
     def _new_fee_line(self, data: dict) -> dict:
         f = _tpl("fee_line")
         f.update({"id": 0, "name": str(data.get("name", "")), "tax_class": str(data.get("tax_class", "")),
                   "tax_status": data.get("tax_status", "taxable"), "amount": "", "meta_data": []})
-        f["_total"] = round2(data.get("total", 0))
+        f["_total"] = str(round2(data.get("total", 0)))
         return f
 
     def _apply_coupons(self, o: dict) -> None:
@@ -888,12 +888,12 @@ class State:
         items = [li for li in o["line_items"]]
         for li in items:
             if not li["_explicit_total"]:
-                li["_total"] = li["_subtotal"]
+                li["_total"] = str(dec(li["_subtotal"]))
         for cl in o["coupon_lines"]:
             coupon = self.coupon_by_code(cl["code"])
             amount = dec(coupon["amount"]) if coupon else Decimal(0)
             ctype = coupon["discount_type"] if coupon else "fixed_cart"
-            cents = {id(li): int((li["_total"] * 100).to_integral_value()) for li in items}
+            cents = {id(li): int((dec(li["_total"]) * 100).to_integral_value()) for li in items}
             discounts = {id(li): 0 for li in items}
             if ctype == "percent":
                 for li in items:
@@ -911,7 +911,7 @@ class State:
                         discounts[id(li)] = int((Decimal(cents[id(li)]) * wanted / total_cents).to_integral_value(
                             ROUND_FLOOR))
             remainder = wanted - sum(discounts.values())
-            ordered = sorted(items, key=lambda li: li["_subtotal"] / max(li["quantity"], 1), reverse=True)
+            ordered = sorted(items, key=lambda li: dec(li["_subtotal"]) / max(li["quantity"], 1), reverse=True)
             while remainder > 0 and ordered:
                 progressed = False
                 for li in ordered:
@@ -931,7 +931,7 @@ class State:
             country = self._order_country(o)
             for li in items:
                 d = Decimal(discounts[id(li)]) / 100
-                li["_total"] = li["_total"] - d
+                li["_total"] = str(dec(li["_total"]) - d)
                 total_discount += d
                 for rate in self.tax_rates_for(li["tax_class"], country):
                     discount_tax += round2(d * dec(rate["rate"]) / 100)
@@ -956,7 +956,7 @@ class State:
         cart_subtotal = cart_total = Decimal(0)
         subtotal_tax_sum = total_tax_sum = Decimal(0)
         for li in o["line_items"]:
-            sub, tot = li["_subtotal"], li["_total"]
+            sub, tot = dec(li["_subtotal"]), dec(li["_total"])
             li["subtotal"], li["total"] = money(sub), money(tot)
             taxes = []
             product = self.product_or_variation(li["variation_id"] or li["product_id"]) if li["product_id"] else None
@@ -985,7 +985,7 @@ class State:
             total_tax_sum += line_tax
         fees_total = Decimal(0)
         for f in o["fee_lines"]:
-            tot = f["_total"]
+            tot = dec(f["_total"])
             f["total"] = money(tot)
             taxes = []
             ftax = Decimal(0)
@@ -1010,7 +1010,7 @@ class State:
             ship_class = ""
         shipping_total = Decimal(0)
         for s in o["shipping_lines"]:
-            tot = s["_total"]
+            tot = dec(s["_total"])
             s["total"] = money(tot)
             taxes = []
             stax = Decimal(0)
@@ -1158,16 +1158,16 @@ class State:
                     o["line_items"].remove(existing)
                     continue
                 if qty != existing["quantity"] and not li_data.get("subtotal"):
-                    unit = existing["_subtotal"] / existing["quantity"] if existing["quantity"] else Decimal(0)
-                    existing["_subtotal"] = round2(unit * qty)
+                    unit = dec(existing["_subtotal"]) / existing["quantity"] if existing["quantity"] else Decimal(0)
+                    existing["_subtotal"] = str(round2(unit * qty))
                 existing["quantity"] = qty
                 if li_data.get("subtotal") not in (None, ""):
-                    existing["_subtotal"] = round2(li_data["subtotal"])
+                    existing["_subtotal"] = str(round2(li_data["subtotal"]))
                 if li_data.get("total") not in (None, ""):
-                    existing["_total"] = round2(li_data["total"])
+                    existing["_total"] = str(round2(li_data["total"]))
                     existing["_explicit_total"] = True
                 else:
-                    existing["_total"] = existing["_subtotal"]
+                    existing["_total"] = str(dec(existing["_subtotal"]))
                     existing["_explicit_total"] = False
             else:
                 o["line_items"].append(self._new_line_item(o, li_data))
@@ -1184,7 +1184,7 @@ class State:
                         if key in s_data:
                             existing[key] = str(s_data[key])
                     if "total" in s_data:
-                        existing["_total"] = round2(s_data["total"])
+                        existing["_total"] = str(round2(s_data["total"]))
                 else:
                     o["shipping_lines"].append(self._new_shipping_line(s_data))
         for f_data in data.get("fee_lines") or []:
@@ -1197,7 +1197,7 @@ class State:
                         o["fee_lines"].remove(existing)
                         continue
                     if "total" in f_data:
-                        existing["_total"] = round2(f_data["total"])
+                        existing["_total"] = str(round2(f_data["total"]))
                 else:
                     o["fee_lines"].append(self._new_fee_line(f_data))
         for c_data in data.get("coupon_lines") or []:
