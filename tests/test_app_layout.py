@@ -69,7 +69,7 @@ def test_hooks_declare_erpnext_and_point_at_real_functions():
     from shopsync import hooks
 
     assert hooks.app_name == "shopsync"
-    assert hooks.required_apps == ["erpnext"]
+    assert hooks.required_apps == ["frappe/erpnext"]
     targets = [t for events in hooks.doc_events.values() for t in events.values()]
     targets += [t for ts in hooks.scheduler_events.get("cron", {}).values() for t in ts]
     targets += hooks.scheduler_events.get("hourly", [])
