@@ -25,6 +25,10 @@ doc_events = {
     },
 }
 
+# Deleting an ERP document is never blocked by shopsync's own records: a link to a deleted
+# document goes "Not linked", and the webhook log is history.
+ignore_links_on_delete = ["WooCommerce Link", "WooCommerce Webhook Log"]
+
 scheduler_events = {
     "cron": {
         # Deliveries that wait with no job behind them (queue down, worker killed, retries due).

@@ -139,11 +139,17 @@ class FrappeERP:
         with _errors():
             return _plain(create_variant(template, attributes))
 
-    def call(self, method: str, **kwargs: Any) -> Any:
-        """A whitelisted ERPNext helper that returns an unsaved document (make_sales_invoice...)."""
+    def make_sales_invoice(self, source_name: str) -> dict[str, Any]:
+        from erpnext.selling.doctype.sales_order.sales_order import make_sales_invoice
+
         with _errors():
-            result = frappe.get_attr(method)(**kwargs)
-            return _plain(result) if hasattr(result, "as_dict") else result
+            return _plain(make_sales_invoice(source_name))
+
+    def get_payment_entry(self, dt: str, dn: str) -> dict[str, Any]:
+        from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+        with _errors():
+            return _plain(get_payment_entry(dt, dn))
 
     def bins(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> list[dict[str, Any]]:
         items, whs = list(item_codes), list(warehouses)

@@ -65,6 +65,13 @@ class ERP(Protocol):
     def make_variant(self, template: str, attributes: dict[str, str]) -> Doc:
         """An unsaved variant of ``template`` (ERPNext's ``create_variant``)."""
 
+    # --- ERPNext's own mappers: unsaved documents made from a submitted one ----------------------
+    def make_sales_invoice(self, source_name: str) -> Doc:
+        """An unsaved Sales Invoice for a Sales Order (ERPNext's ``make_sales_invoice``)."""
+
+    def get_payment_entry(self, dt: str, dn: str) -> Doc:
+        """An unsaved Payment Entry for an invoice or order (ERPNext's ``get_payment_entry``)."""
+
     # --- stock ---------------------------------------------------------------------------------
     def bins(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> list[Doc]:
         """Bin rows (item_code, warehouse, actual_qty, reserved_qty, projected_qty, modified)."""

@@ -96,8 +96,6 @@ SO = "Sales Order"
 CANCEL_STATUSES = ("cancelled", "refunded", "failed")
 SUBMIT_STATUSES = ("processing", "on-hold", "completed")
 ROUNDING_DESCRIPTION = "Rounding difference with the shop's total"
-MAKE_SALES_INVOICE = "erpnext.selling.doctype.sales_order.sales_order.make_sales_invoice"
-GET_PAYMENT_ENTRY = "erpnext.accounts.doctype.payment_entry.payment_entry.get_payment_entry"
 MAX_ATTEMPTS = 3
 
 CREATED, UPDATED, CANCELLED, SKIPPED, FAILED, NEEDS_ATTENTION = (
@@ -464,20 +462,6 @@ def diff_sales_order(so: Doc, plan: OrderPlan, *, financial_only: bool = False) 
 # Writing through the port
 # ------------------------------------------------------------------------------------------------
 
-def _call(erp: ERP, method: str, **kwargs: Any) -> Any:
-    """A whitelisted ERPNext mapper that returns an unsaved document (``make_sales_invoice``,
-    ``get_payment_entry``). Not in the ERP Protocol yet: ``FrappeERP.call(dotted path, **kwargs)``
-    runs it inside a bench; the in-memory stand-in has a method of the same short name."""
-    short = method.rsplit(".", 1)[-1]
-    own = getattr(erp, short, None)
-    if callable(own):
-        return own(**kwargs)
-    call = getattr(erp, "call", None)
-    if callable(call):
-        return call(method, **kwargs)
-    raise OrderFailure(f"this ERP cannot run {short}")
-
-
 def _exchange_rate(erp: ERP, from_currency: str, to_currency: str, day: str) -> Decimal | None:
     for a, b, invert in ((from_currency, to_currency, False), (to_currency, from_currency, True)):
         try:
@@ -769,7 +753,7 @@ class _Importer:
         if self.site.create_sales_invoice:
             invoice = self.find_invoice(so["name"])
             if invoice is None:
-                si = _call(self.erp, MAKE_SALES_INVOICE, source_name=so["name"])
+                si = self.erp.make_sales_invoice(so["name"])
                 si.update(set_posting_time=1, posting_date=so["transaction_date"], due_date=so["transaction_date"])
                 si = self.erp.insert(si)
                 if si.get("grand_total") is not None and cents(si["grand_total"]) != plan.shop_total:
@@ -791,7 +775,7 @@ class _Importer:
                 if dec(so.get("advance_paid")) > 0:
                     return done
                 dt_, dn = SO, so["name"]
-            pe = _call(self.erp, GET_PAYMENT_ENTRY, dt=dt_, dn=dn)
+            pe = self.erp.get_payment_entry(dt_, dn)
             day = str(paid)[:10]
             pe.update(
                 mode_of_payment=mode,
