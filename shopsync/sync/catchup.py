@@ -221,3 +221,54 @@ def import_orders(
             progress(done, summary)
     summary.state["done"] = True
     return summary
+
+
+@dataclasses.dataclass
+class CustomerSummary:
+    created: int = 0
+    found: int = 0
+    failed: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    seen: int = 0
+    state: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "found": self.found, "failed": self.failed, "seen": self.seen, "state": self.state}
+
+    def __str__(self) -> str:
+        text = f"{self.seen} customers: {self.created} created, {self.found} already there, {len(self.failed)} failed"
+        return text + "".join(f"\n  #{cid}: {why}" for cid, why in self.failed)
+
+
+def import_customers(
+    erp: ERP,
+    site: SiteConfig,
+    client: Any,
+    progress: Callable[[int, CustomerSummary], None] | None = None,
+    resume_from: dict[str, Any] | None = None,
+) -> CustomerSummary:
+    """Every customer of the shop into the ERP (matched by link, then e-mail; never duplicated).
+    Resumable: ``resume_from=summary.state`` continues after the last customer id done."""
+    from shopsync.sync.customers import import_customer
+
+    last_id = int((resume_from or {}).get("last_id") or 0)
+    summary = CustomerSummary(state={"last_id": last_id, "done": False})
+    for payload in client.iter("customers", {"orderby": "id", "order": "asc"}, per_page=PER_PAGE):
+        cid = int(payload.get("id") or 0)
+        if cid <= last_id:
+            continue
+        summary.seen += 1
+        try:
+            status, message = import_customer(erp, site, payload)
+        except Exception as exc:  # noqa: BLE001 - one bad customer never stops the others
+            status, message = "Failed", f"{type(exc).__name__}: {exc}"
+        if status == "Failed":
+            summary.failed.append((cid, message))
+        elif "created" in message.split(";")[0]:
+            summary.created += 1
+        else:
+            summary.found += 1
+        summary.state["last_id"] = cid
+        if progress:
+            progress(summary.seen, summary)
+    summary.state["done"] = True
+    return summary

@@ -391,20 +391,25 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, An
     """customer.created / customer.updated: find or make the customer, its addresses and contact."""
     from shopsync.sync.deliveries import Outcome
 
-    woo_id = int((payload or {}).get("id") or 0)
     if event == "deleted":
         return Outcome("Skipped", "a customer deleted in the shop stays in the ERP")
+    status, message = import_customer(rt.erp, site, payload)
+    return Outcome(status, message)
+
+
+def import_customer(erp: ERP, site: SiteConfig, payload: dict[str, Any]) -> tuple[str, str]:
+    """One WooCommerce customer (wc/v3 JSON) into the ERP: (Done|Failed, what happened)."""
+    woo_id = int((payload or {}).get("id") or 0)
     if not woo_id or "email" not in payload:
-        return Outcome("Failed", "the delivery holds no customer")
+        return "Failed", "the payload holds no customer"
     billing = dict(payload.get("billing") or {})
-    billing.setdefault("email", payload.get("email"))
     if not billing.get("email"):
         billing["email"] = payload.get("email")
     for key in ("first_name", "last_name"):
         if not billing.get(key):
             billing[key] = payload.get(key) or ""
     as_order = {"id": 0, "customer_id": woo_id, "billing": billing, "shipping": payload.get("shipping") or {}}
-    with rt.erp.transaction():
-        result = resolve_customer(rt.erp, site, as_order)
+    with erp.transaction():
+        result = resolve_customer(erp, site, as_order)
     verb = "created" if result.created else "found"
-    return Outcome("Done", "; ".join([f"customer {result.customer} {verb}"] + result.notes))
+    return "Done", "; ".join([f"customer {result.customer} {verb}"] + result.notes)
