@@ -167,8 +167,11 @@ def test_order_and_customer_filters(sim, client):
     assert dup.status_code == 400 and dup.json()["code"] == "registration-error-email-exists"
 
 
-def test_fields_parameter_trims_the_answer(client):
+def test_fields_parameter_and_method_override(sim, client):
     assert client.get("products/10", {"_fields": "id,sku"}).json() == {"id": 10, "sku": "RW-S-001"}
+    resp = client.post("products/10", {"stock_quantity": 8}, params={"_method": "PUT"})
+    assert resp.status_code == 200 and sim.get("products/10")["stock_quantity"] == 8
+    assert [o["id"] for o in sim.get("orders", status="on-hold")] == [46]
 
 
 # ----------------------------------------------------------------------------- products and stock

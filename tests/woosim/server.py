@@ -258,6 +258,9 @@ def dispatch(sim, method, raw_path, route, query_string, headers, body):
             return err.status, base_headers + COMMON_HEADERS + [api_link, ("Vary", "Origin")], \
                 wp_json(err.body()).encode(), 0
         rest = sim.rest
+        override = query.get("_method") or headers.get("X-HTTP-Method-Override")
+        if method == "POST" and isinstance(override, str) and override:
+            method = override.upper()  # WP_REST_Server honours both, after authentication
         try:
             handler, kwargs, allow = rest.match(method if method != "HEAD" else "GET", route)
         except RestError as err:

@@ -80,8 +80,9 @@ class WooSim:
 
     @property
     def url(self) -> str:
-        """The shop's base URL ('http://127.0.0.1:PORT/'); REST lives under wp-json/wc/v3/."""
-        return f"http://127.0.0.1:{self.port}/"
+        """The shop's base URL ('http://127.0.0.1:PORT/'); REST lives under wp-json/wc/v3/.
+        Before start() it reads http://127.0.0.1:8080/ (the captured shop's address)."""
+        return f"http://127.0.0.1:{self._port or 8080}/"
 
     @property
     def api_url(self) -> str:
@@ -224,11 +225,22 @@ class WooSim:
         with self.lock:
             return self.rest.render_coupon(self.state.create_coupon(fields))
 
-    def get(self, route: str) -> dict | list:
-        """The REST representation of /wc/v3/<route> for a single object (products/12, orders/45...)."""
-        resource, _, rid = route.strip("/").partition("/")
+    def get(self, route: str, **query) -> dict | list:
+        """What an authenticated ``GET /wp-json/wc/v3/<route>`` answers (the body only, errors as WP_Error
+        bodies), without HTTP and without touching the request log: ``sim.get("products/42")``,
+        ``sim.get("orders", status="processing")``."""
+        from .errors import RestError
+        from .rest import Request
+
+        route = route.strip("/")
         with self.lock:
-            return self.rest.resource_payload(resource.rstrip("s"), int(rid))
+            try:
+                handler, kwargs, _ = self.rest.match("GET", route)
+                req = Request(method="GET", route=route, query={k: str(v) for k, v in query.items()},
+                              query_pairs=[(k, str(v)) for k, v in query.items()], body=None)
+                return self.rest.fields(req, handler(req, **kwargs).body)
+            except RestError as err:
+                return err.body()
 
     # ------------------------------------------------------------------ seeding
     def seed(self, products: int = 30, variable_products: int = 1, customers: int = 4, orders: int = 5) -> "WooSim":
