@@ -36,6 +36,7 @@ NGINX_503 = (b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title
 class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # bursts from parallel workers must not wait on SYN retries
 
     def __init__(self, sim):
         self.sim = sim
