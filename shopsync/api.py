@@ -65,3 +65,19 @@ def retry_deliveries(names):
     count = deliveries.retry(frappe_runtime(), names)
     frappe.msgprint(_("{0} deliveries queued again").format(count), alert=True)
     return count
+
+
+@frappe.whitelist(methods=["POST"])
+def start_import(name: str):
+    doc = frappe.get_doc("WooCommerce Import", name)
+    doc.check_permission("write")
+    doc.start()
+    return doc.status
+
+
+@frappe.whitelist(methods=["POST"])
+def catch_up_orders(site: str):
+    _site_doc(site)
+    frappe.enqueue("shopsync.jobs.catch_up_orders", queue="long", job_id=f"shopsync:catch_up_orders:{site}",
+                   deduplicate=True, site_name=site)
+    return {"message": _("Catch-up queued: its result goes to the site's comments and the webhook log."), "ok": True}

@@ -34,6 +34,17 @@ class Bench:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+    def cli(self, *args: str) -> str:
+        """A bench command on the site, as ``bench --site <site> ...`` runs it."""
+        out = subprocess.run(
+            [str(self.path / "env" / "bin" / "python"), "-m", "frappe.utils.bench_helper", "frappe", "--site", self.site, *args],
+            cwd=self.path / "sites", capture_output=True, text=True, timeout=900,
+        )
+        if out.returncode != 0:
+            raise AssertionError(f"bench {' '.join(args)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+        return out.stdout
+
+
 @pytest.fixture(scope="session")
 def bench():
     path, site, url = (os.environ.get(k) for k in ("SHOPSYNC_BENCH", "SHOPSYNC_SITE", "SHOPSYNC_BENCH_URL"))

@@ -142,3 +142,21 @@ def port_roundtrip():
     out["rolled_back"] = not frappe.db.exists("Customer", {"customer_name": "shopsync rollback probe"})
     out["now"] = erp.now()
     return out
+
+
+def orders_of(site):
+    """The Sales Orders behind the site's order links, as a user would read them."""
+    out = {}
+    for link in frappe.get_all("WooCommerce Link", filters={"site": site, "link_type": "Order"}, fields=["woo_id", "erp_name"]):
+        so = frappe.get_doc("Sales Order", link.erp_name)
+        out[str(link.woo_id)] = {
+            "name": so.name, "grand_total": so.grand_total, "rounded_total": so.rounded_total, "docstatus": so.docstatus,
+            "status": so.status, "po_no": so.po_no, "customer": so.customer, "currency": so.currency,
+            "taxes": [(t.account_head, t.tax_amount) for t in so.taxes], "items": [(i.item_code, i.qty, i.rate) for i in so.items],
+        }
+    return out
+
+
+def import_summary(name):
+    doc = frappe.get_doc("WooCommerce Import", name)
+    return {"status": doc.status, "summary": doc.summary, "created": doc.created_count, "failed": doc.failed_count}

@@ -30,7 +30,7 @@ def real_site(bench, sim):
     name = "sim-" + uuid.uuid4().hex[:6]
     info = bench.run("make_site", name=name, url=sim.url, key="ck_test", secret="cs_test", host_url=bench.url)
     yield info
-    bench.run("delete_site", name=name)
+    bench.run("set_enabled", name=name, enabled=0)  # it holds links now: disabled, as a user would
 
 
 def shop_webhooks(sim, endpoint):
@@ -112,3 +112,40 @@ def test_disabling_pauses_and_deleting_removes_the_webhooks(bench, sim):
     assert {h["status"] for h in shop_webhooks(sim, info["endpoint_url"])} == {"paused"}
     bench.run("delete_site", name=name)
     assert shop_webhooks(sim, info["endpoint_url"]) == []
+
+
+def test_orders_import_into_real_erpnext_to_the_cent(bench, sim, real_site):
+    """The captured shop's orders (shipping, fee, coupon, TVA 20 % and 5.5 %, a guest) through the
+    bench command, into real ERPNext: one Sales Order each, grand total equal to the shop's."""
+    from shopsync.woocommerce import WooClient
+
+    out = bench.cli("shopsync-import", real_site["name"], "--status", "processing,on-hold,completed,cancelled,pending")
+    assert "WooCommerce Import" in out
+    with WooClient(sim.url, "ck_test", "cs_test") as client:
+        shop = {str(o["id"]): o for o in client.iter("orders")}
+    imported = bench.run("orders_of", site=real_site["name"])
+    assert {"45", "46", "47"} <= set(imported), out
+    for oid, so in imported.items():
+        order = shop[oid]
+        assert f"{so['grand_total']:.2f}" == order["total"], (oid, so, order["total"])
+        assert so["po_no"].startswith(order["number"])
+        if order["status"] in ("processing", "on-hold", "completed"):
+            assert so["docstatus"] == 1, (oid, so)
+    # run again: nothing doubled
+    bench.cli("shopsync-import", real_site["name"], "--status", "processing,on-hold,completed")
+    assert bench.run("orders_of", site=real_site["name"]).keys() == imported.keys()
+
+
+def test_a_delivered_order_becomes_a_sales_order_through_the_job(bench, sim, real_site):
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 12, "quantity": 2}])
+    sim.deliver_webhooks()
+    processed = bench.run("process_queued", site=real_site["name"])
+    assert any(s == ["Done"] or "Done" in s for s in processed.values()), processed
+    so = bench.run("orders_of", site=real_site["name"])[str(order["id"])]
+    assert f"{so['grand_total']:.2f}" == order["total"] and so["docstatus"] == 1
+    # the same delivery again changes nothing
+    sim.update_order(order["id"], customer_note="")  # a real update arrives as a new delivery
+    sim.deliver_webhooks()
+    bench.run("process_queued", site=real_site["name"])
+    again = bench.run("orders_of", site=real_site["name"])
+    assert again[str(order["id"])]["name"] == so["name"]

@@ -1,0 +1,48 @@
+"""bench commands: ``bench --site <site> shopsync-import <WooCommerce Site> [options]``."""
+
+from __future__ import annotations
+
+import click
+import frappe
+from frappe.commands import get_site, pass_context
+
+
+@click.command("shopsync-import")
+@click.argument("woocommerce_site")
+@click.option("--customers", is_flag=True, help="Import customers instead of orders")
+@click.option("--from", "date_from", help="Orders created from this day (YYYY-MM-DD)")
+@click.option("--to", "date_to", help="Orders created up to this day (YYYY-MM-DD)")
+@click.option("--status", "statuses", help="Comma-separated WooCommerce statuses (default: the site's)")
+@click.option("--include-existing", is_flag=True, help="Also re-import orders already imported")
+@click.option("--resume", "resume_name", help="Resume an interrupted WooCommerce Import by its name")
+@pass_context
+def shopsync_import(context, woocommerce_site, customers, date_from, date_to, statuses, include_existing, resume_name):
+    """Import orders (or customers) from a shop, with a summary; resumable."""
+    from shopsync.jobs import run_import
+
+    site = get_site(context)
+    frappe.init(site=site)
+    frappe.connect()
+    try:
+        if resume_name:
+            doc = frappe.get_doc("WooCommerce Import", resume_name)
+        else:
+            doc = frappe.get_doc({
+                "doctype": "WooCommerce Import", "site": woocommerce_site,
+                "import_type": "Customers" if customers else "Orders", "date_from": date_from, "date_to": date_to,
+                "statuses": statuses, "include_existing": int(include_existing),
+            }).insert()
+            frappe.db.commit()
+        click.echo(f"WooCommerce Import {doc.name} ({doc.import_type} from {doc.site})")
+
+        def echo(done, summary):
+            if done % 25 == 0:
+                click.echo(f"  {done} done")
+
+        summary = run_import(doc.name, echo=echo)
+        click.echo(str(summary))
+    finally:
+        frappe.destroy()
+
+
+commands = [shopsync_import]
