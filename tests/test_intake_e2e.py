@@ -1,0 +1,226 @@
+"""The whole path of issue 3 against the simulator: a site's webhooks made in the shop, signed
+deliveries over HTTP to the endpoint, jobs on a real Redis run by real RQ workers, the log.
+Also: repeats, reordering, forgeries, a worker that dies mid-job, webhooks disabled by the shop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+import requests
+from rq.registry import FailedJobRegistry
+
+from shopsync.sync import deliveries, webhooks
+from shopsync.sync import runtime as runtime_mod
+from shopsync.sync.site import WEBHOOK_TOPICS
+from shopsync.woocommerce import WooClient
+from tests.erp_stand_in import MemoryERP
+from tests.support.intake_server import IntakeServer
+from tests.support.rq_runtime import RQEnqueuer, make_runtime
+from tests.support.sites import add_site
+from tests.woosim import WooSim
+
+LOG = "WooCommerce Webhook Log"
+
+
+@pytest.fixture
+def world(redis_url):
+    sim = WooSim().start().seed()
+    erp = MemoryERP.with_test_shop()
+    enq = RQEnqueuer(redis.Redis.from_url(redis_url))
+    rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
+    server = IntakeServer(rt).start()
+    site = add_site(erp, "shop1", sim.url, "ck_test", "cs_test", server.endpoint("shop1"),
+                    freight_account="Shipping Income - TS")
+    client = WooClient(sim.url, "ck_test", "cs_test")
+    yield sim, erp, enq, rt, server, site, client
+    server.stop()
+    sim.stop()
+    runtime_mod.install(None)
+
+
+def shop_deliveries(sim, topic):
+    """What the shop sent for a topic: (raw body, headers), oldest first."""
+    out = []
+    for d in sim.webhook_log:
+        headers = dict(d["headers"])
+        if d["kind"] == "delivery" and headers.get("X-WC-Webhook-Topic") == topic:
+            out.append((d["body"].encode(), headers))
+    return out
+
+
+def entries(erp, **filters):
+    return erp.find(LOG, filters, fields=("*",), order_by="received_at asc")
+
+
+def test_saving_a_site_makes_its_webhooks_once_pauses_and_deletes_them(world):
+    sim, erp, enq, rt, server, site, client = world
+    first = webhooks.ensure_webhooks(site, client)
+    hooks = [w for w in client.list_webhooks() if w["delivery_url"] == site.endpoint_url]
+    assert sorted(w["topic"] for w in hooks) == sorted(WEBHOOK_TOPICS)
+    # WooCommerce pinged the endpoint for each one and got exactly 200: no ping left pending
+    pings = [d for d in sim.webhook_log if d["kind"] == "ping"]
+    assert len(pings) == 8 and all(d.get("status_code") == 200 for d in pings), pings
+    assert {w["status"] for w in hooks} == {"active"} and len(first.actions) == 8
+    assert webhooks.ensure_webhooks(site, client).actions == []  # saving again: nothing changes
+    assert len(client.list_webhooks()) == 8
+
+    site.enabled = False
+    webhooks.ensure_webhooks(site, client)
+    assert {w["status"] for w in client.list_webhooks()} == {"paused"}
+    webhooks.delete_webhooks(site, client)
+    assert client.list_webhooks() == []
+
+
+def test_two_sites_on_one_shop_keep_their_own_webhooks(world):
+    sim, erp, enq, rt, server, site, client = world
+    other = add_site(erp, "shop2", sim.url, "ck_test", "cs_test", server.endpoint("shop2"))
+    webhooks.ensure_webhooks(site, client)
+    webhooks.ensure_webhooks(other, client)
+    webhooks.delete_webhooks(other, client)
+    left = client.list_webhooks()
+    assert len(left) == 8 and {w["delivery_url"] for w in left} == {site.endpoint_url}
+
+
+def test_the_hourly_health_check_reactivates_and_recreates(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    hooks = {w["topic"]: w for w in client.list_webhooks()}
+    # the endpoint fails: WooCommerce disables the webhook on the 7th failed delivery in a row
+    server.down = True
+    for i in range(7):
+        sim.update_customer(2, first_name=f"Éloïse{i}")
+        sim.deliver_webhooks()
+    server.down = False
+    assert client.get_webhook(hooks["customer.updated"]["id"])["status"] == "disabled"
+    client.delete_webhook(hooks["order.deleted"]["id"])
+    report = webhooks.ensure_webhooks(site, client)
+    assert any("disabled -> active" in a for a in report.actions)
+    assert any("created" in a and "order.deleted" in a for a in report.actions)
+    assert {w["status"] for w in client.list_webhooks()} == {"active"} and len(client.list_webhooks()) == 8
+
+
+def test_deliveries_become_erp_documents_once_whatever_repeats_and_forgeries(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 11, "quantity": 2}])
+    sent = sim.deliver_webhooks()
+    assert sent and all(r["status_code"] == 200 for r in sent), sent
+    enq.work()
+    done = entries(erp, resource="order", resource_id=order["id"])
+    assert done and {e["status"] for e in done} <= {"Done", "Skipped"} and "Done" in {e["status"] for e in done}
+    [link] = erp.find("WooCommerce Link", {"site": "shop1", "link_type": "Order", "woo_id": order["id"]}, fields=("erp_name",))
+    so = erp.get("Sales Order", link["erp_name"])
+    assert f"{so['grand_total']:.2f}" == order["total"]
+
+    # the shop's exact delivery sent again (a replay, or a repeat): 200, not stored, not run again
+    body, headers = shop_deliveries(sim, "order.updated")[-1]
+    again = requests.post(site.endpoint_url, data=body, headers=headers, timeout=10)
+    assert again.status_code == 200 and "duplicate" in again.text
+    # a forgery: the same delivery, its total altered
+    forged = body.replace(order["total"].encode(), b"0.01")
+    assert forged != body
+    assert requests.post(site.endpoint_url, data=forged, headers=headers, timeout=10).status_code == 401
+    enq.work()
+    assert len(erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")})) == 1
+
+
+def test_an_older_delivery_arriving_last_is_skipped_as_stale(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 11, "quantity": 1}])
+    sim.deliver_webhooks()
+    old_body, old_headers = shop_deliveries(sim, "order.updated")[-1]
+    sim.advance_clock(60)
+    sim.update_order(order["id"], status="completed")
+    sim.deliver_webhooks()
+    enq.work()
+    # the old state arrives again after the new one, from a slow proxy: kept, never applied
+    stale_body = json.loads(old_body)
+    stale_body["meta_data"] = stale_body.get("meta_data", []) + [{"id": 1, "key": "_resend", "value": "1"}]
+    raw = json.dumps(stale_body).encode()
+    from shopsync.woocommerce.signature import sign
+
+    headers = dict(old_headers, **{"X-WC-Webhook-Signature": sign(site.webhook_secret, raw)})
+    assert requests.post(site.endpoint_url, data=raw, headers=headers, timeout=10).status_code == 200
+    enq.work()
+    last = entries(erp, resource="order", resource_id=order["id"])[-1]
+    assert last["status"] == "Skipped" and "stale" in (last["error"] or "").lower()
+    [link] = erp.find("WooCommerce Link", {"site": "shop1", "link_type": "Order", "woo_id": order["id"]}, fields=("erp_name",))
+    assert erp.get("Sales Order", link["erp_name"])["docstatus"] == 1
+
+
+class WorkerKilled(BaseException):
+    """Stands for the worker process dying (OOM, SIGKILL) in the middle of a job."""
+
+
+def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_the_job_runs_again(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=4, line_items=[{"product_id": 13, "quantity": 1}])
+
+    def die(doc):
+        raise WorkerKilled()
+
+    off = erp.on("Sales Order", "on_submit", die)
+    sim.deliver_webhooks()
+    enq.work()  # RQ records the job as failed, as it does for a work horse that died
+    off()
+    assert FailedJobRegistry(queue=enq.queue).count == 1
+    # the job died after the customer, address and Sales Order were written: none of it landed
+    assert erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}) == []
+    assert erp.find("WooCommerce Link", {"link_type": "Order", "woo_id": order["id"]}) == []
+    stuck = [e for e in entries(erp, resource="order", resource_id=order["id"]) if e["status"] == "Processing"]
+    assert stuck
+    # the sweeper, 15 minutes on, queues the entry again
+    erp.clock.advance(minutes=16)
+    assert deliveries.sweep(rt) >= 1
+    enq.work()
+    sos = erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}, fields=("name", "grand_total"))
+    assert len(sos) == 1 and f"{sos[0]['grand_total']:.2f}" == order["total"]
+    assert {e["status"] for e in entries(erp, resource="order", resource_id=order["id"])} <= {"Done", "Skipped"}
+
+
+def test_a_transient_failure_is_retried_with_backoff_then_done(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    sim.add_customer(email="zoe@example.test", first_name="Zoé", last_name="Durand")
+    sim.deliver_webhooks()
+
+    def busy(doc):
+        from shopsync.erp.errors import LockTimeout
+
+        raise LockTimeout("Lock wait timeout exceeded")
+
+    off = erp.on("Customer", "before_insert", busy)
+    enq.work()
+    [entry] = [e for e in entries(erp, resource="customer") if e["topic"] == "customer.created"]
+    assert entry["status"] == "Queued" and entry["attempts"] == 1 and entry["next_attempt_at"]
+    assert "Lock wait timeout" in entry["error"]
+    off()
+    assert deliveries.sweep(rt) == 0  # not due yet
+    erp.clock.advance(minutes=1)
+    assert deliveries.sweep(rt) >= 1
+    enq.work()
+    assert erp.get(LOG, entry["name"])["status"] == "Done"
+    assert erp.find("Customer", {"customer_name": "Zoé Durand"})
+
+
+def test_failed_entries_keep_their_payload_and_retry_runs_them_again(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    with erp.transaction():
+        erp.insert({"doctype": "WooCommerce Blacklist Entry", "site": "shop1", "woo_id": 14})
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 14, "quantity": 1}])
+    sim.deliver_webhooks()
+    enq.work()
+    failed = [e for e in entries(erp, resource="order", resource_id=order["id"]) if e["status"] == "Failed"]
+    assert failed and "blacklist" in failed[0]["error"].lower()
+    assert json.loads(failed[0]["payload"])["id"] == order["id"]
+    with erp.transaction():
+        erp.delete("WooCommerce Blacklist Entry", erp.find("WooCommerce Blacklist Entry", {"site": "shop1"})[0]["name"])
+    assert deliveries.retry(rt, [e["name"] for e in failed]) == len(failed)
+    enq.work()
+    assert erp.get(LOG, failed[0]["name"])["status"] in ("Done", "Skipped")
+    assert len(erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")})) == 1
