@@ -52,3 +52,11 @@ def item_trashed(doc, method=None):
         "shopsync.jobs.item_deleted", queue="short", enqueue_after_commit=True, item_code=doc.name,
         variant_of=doc.variant_of,
     )
+
+
+def delivery_submitted(doc, method=None):
+    if not frappe.db.exists("WooCommerce Site", {"enabled": 1, "push_order_status": 1}):
+        return
+    frappe.enqueue(
+        "shopsync.jobs.push_order_status", queue="short", enqueue_after_commit=True, delivery_note=doc.name,
+    )

@@ -20,6 +20,10 @@ doc_events = {
         "on_update": "shopsync.events.item_changed",
         "on_trash": "shopsync.events.item_trashed",
     },
+    # Orders out: a fully delivered Sales Order marks its order completed (sites that ask).
+    "Delivery Note": {
+        "on_submit": "shopsync.events.delivery_submitted",
+    },
     "Item Price": {
         "on_update": "shopsync.events.item_price_changed",
     },

@@ -159,3 +159,14 @@ def _counts(summary) -> dict:
 
 def _short(counts: dict) -> dict:
     return {"created": counts["created_count"], "failed": counts["failed_count"]}
+
+
+def push_order_status(delivery_note: str):
+    """After a Delivery Note: orders whose Sales Order is now fully delivered become completed."""
+    from shopsync.sync import order_status
+
+    rt = frappe_runtime()
+    sales_orders = order_status.sales_orders_of_delivery(rt.erp, delivery_note)
+    for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "push_order_status": 1}, pluck="name"):
+        site = rt.load_site(name)
+        order_status.push_delivered(rt.erp, site, rt.client_for(site), sales_orders)
