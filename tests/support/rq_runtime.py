@@ -44,9 +44,15 @@ class RQEnqueuer:
 
     def work(self, max_jobs: int | None = None) -> int:
         """Run queued jobs to the end in a real worker (burst mode); returns how many ran."""
+        from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+        def ran() -> int:
+            return FinishedJobRegistry(queue=self.queue).count + FailedJobRegistry(queue=self.queue).count
+
+        before = ran()
         worker = rq.SimpleWorker([self.queue], connection=self.conn)
         worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
-        return worker.successful_job_count + worker.failed_job_count
+        return ran() - before
 
 
 def make_runtime(erp: Any, enqueuer: RQEnqueuer, client_for: Callable[[SiteConfig], Any]) -> Runtime:
