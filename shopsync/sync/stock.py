@@ -37,6 +37,8 @@ BATCH_SIZE = 100  # WooCommerce answers 413 beyond 100 objects in one batch
 #: The link's ``last_error`` is shared with the product sync: the stock push marks its own, and
 #: only clears its own.
 ERROR_PREFIX = "Stock push: "
+#: past this many item codes, the site's links are read in one query and filtered here
+BULK_READ = 1000
 PRODUCTS_BATCH = "products/batch"
 
 ACTUAL_MINUS_RESERVED, ACTUAL, PROJECTED = STOCK_RULES
@@ -204,10 +206,14 @@ def _find_in(erp: ERP, doctype: str, field: str, values: Iterable[str], filters:
 
 def _item_links(erp: ERP, site: str, item_codes: Iterable[str] | None) -> list[Doc]:
     base = {"site": site, "link_type": "Item"}
-    if item_codes is None:
+    wanted = None if item_codes is None else set(item_codes)
+    if wanted is None or len(wanted) > BULK_READ:
+        # one query for the site's links rather than many long IN lists
         rows = erp.find(LINK_DOCTYPE, base, fields=("*",))
+        if wanted is not None:
+            rows = [r for r in rows if r.get("erp_name") in wanted]
     else:
-        rows = _find_in(erp, LINK_DOCTYPE, "erp_name", item_codes, base)
+        rows = _find_in(erp, LINK_DOCTYPE, "erp_name", wanted, base)
     return [r for r in rows if r.get("state") != NOT_LINKED and r.get("erp_name")]
 
 
