@@ -246,6 +246,18 @@ def test_blacklisted_and_unlinked_items_are_not_pushed(erp, sim, client):
     assert shop_qty(sim, 11) == before[11] and shop_qty(sim, 12) == before[12]
 
 
+def test_services_and_deleted_items_are_not_pushed(erp, site, client, sim):
+    erp.ignore_links_on_delete.add("WooCommerce Link")
+    with erp.transaction():
+        erp.update("Item", "RW-S-005", {"is_stock_item": 0})  # a service: no stock to show
+        erp.delete("Item", "RW-S-006")  # its link is left behind
+    before = shop_qty(sim, 14), shop_qty(sim, 15)
+    report = stock.push_all_stock(erp, site, client)
+    assert report.skipped["RW-S-005"] == "not a stock item"
+    assert report.skipped["RW-S-006"] == "no such item"
+    assert (shop_qty(sim, 14), shop_qty(sim, 15)) == before
+
+
 def test_an_unchanged_quantity_is_not_sent_again_unless_forced(erp, site, client, sim):
     receive(erp, {"RW-S-001": 5})
     stock.push_stock(erp, site, client, ["RW-S-001"])

@@ -2,11 +2,13 @@
 
 Plain Python (no ``frappe``). Three ways in, one way out:
 
-- at once: the Stock Ledger Entry hook of the Frappe edge calls :func:`sites_for_movements` and
-  :meth:`PendingStock.add` **after the commit** (it never reads stock: in ERPNext 15 the entry's
-  ``on_submit`` runs before its Bin moves). ``add`` tells the caller whether a job must be queued;
-  at most one job per site is scheduled at a time and it drains the pending set until it stays
-  empty (:func:`run_pending`), so a 500-line voucher is one job and a few batch requests;
+- at once: the Frappe edge notes each Stock Ledger Entry (and Sales Order submit/cancel, whose
+  reservation moves ``reserved_qty`` without any ledger entry) in a :class:`StockEvents` and,
+  **after the commit**, calls :func:`stock_moved`. It never reads stock (in ERPNext 15 the entry's
+  ``on_submit`` runs before its Bin moves) and never calls a shop. Item codes go to a Redis set
+  per site (:class:`PendingStock`); a site has at most one job scheduled (:func:`run_stock_job`),
+  which drains the set until it stays empty (:func:`run_pending`): a 500-line voucher is one job
+  per site and ceil(500/100) batch requests;
 - hourly: :func:`catch_up_stock` pushes every item with a new Stock Ledger Entry or a Bin modified
   in the last two hours, plus those whose last push failed;
 - on demand: :func:`push_all_stock` (the "Push all stock" button) and :func:`stock_comparison`.
@@ -29,6 +31,7 @@ from typing import Any, Callable, Iterable, Mapping
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, Binder
 from shopsync.sync.site import STOCK_RULES, SiteConfig
+from shopsync.woocommerce.errors import AuthError, ConnectionFailed, RateLimited, ServerError, WooError
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +280,10 @@ def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = Non
         if link is None:
             plan.skipped[code] = "not linked"
             continue
-        item = items.get(code, {})
+        item = items.get(code)
+        if not item:
+            plan.skipped[code] = "no such item"  # deleted in the ERP, its link left behind
+            continue
         pid, vid = link_target(link)
         if is_blacklisted(blacklist, code, pid, vid):
             plan.skipped[code] = "blacklisted"
@@ -368,12 +374,10 @@ def _error_text(err: Any) -> str:
     if isinstance(err, Mapping):
         code, message = err.get("code") or "", err.get("message") or ""
         return f"{code}: {message}" if code else str(message or err)
+    if isinstance(err, WooError):
+        return str(err)  # plain words, WooCommerce's code and status; never a key or secret
     if isinstance(err, BaseException):
-        code = getattr(err, "code", "") or ""
-        status = getattr(err, "status", "") or ""
-        text = str(err) or type(err).__name__
-        bits = " ".join(str(b) for b in (status, code) if b)
-        return f"{type(err).__name__} {bits}: {text}".strip() if bits else f"{type(err).__name__}: {text}"
+        return f"{type(err).__name__}: {err}"
     return str(err)
 
 
@@ -399,11 +403,11 @@ def _item_outcomes(result: Any, sent: list[StockLine]) -> tuple[set[int], dict[i
 
 
 #: adapter errors that mean "the shop, not this batch": stop sending, the hourly job retries.
-_STOP = {"ConnectionFailed", "ServerError", "RateLimited", "AuthError"}
+_STOP = (ConnectionFailed, ServerError, RateLimited, AuthError)
 
 
 def _stops(exc: BaseException) -> bool:
-    return any(cls.__name__ in _STOP for cls in type(exc).__mro__)
+    return isinstance(exc, _STOP) or not getattr(exc, "status", None)
 
 
 def _record(erp: ERP, site: str, accepted: list[StockLine], refused: dict[str, str], lines: dict[str, StockLine]) -> None:
@@ -458,11 +462,11 @@ def push_stock(
         stop = ""
         try:
             result = client.batch(endpoint, update=[l.payload() for l in lines])
-        except Exception as exc:  # noqa: BLE001 - sorted below: the shop's or this batch's
+        except WooError as exc:  # the shop's trouble, or this batch's
             message = _error_text(exc)
             # What the adapter got done before it gave up (it halves a chunk on 5xx/timeouts).
-            result = getattr(exc, "partial_result", None)
-            if _stops(exc) or not getattr(exc, "status", None):
+            result = exc.partial_result
+            if _stops(exc):
                 stop = message
             fallback = f"not sent: {message}" if stop else message
         else:
@@ -593,7 +597,7 @@ def _shop_quantities(client: Any, lines: list[StockLine]) -> dict[tuple[int, int
             for v in client.iter(f"products/{pid}/variations", {"per_page": BATCH_SIZE, "_fields": fields}):
                 if int(v.get("id") or 0) in vids:
                     out[(pid, int(v["id"]))] = v
-        except Exception as exc:  # noqa: BLE001 - a parent gone from the shop: its rows show None
+        except WooError as exc:  # a parent gone from the shop: its rows show None
             if _stops(exc):
                 raise
     return out
