@@ -588,3 +588,83 @@ def test_no_item_is_ever_lost_to_a_missing_product(erp, site, client, sim):
     assert [r.item_code for r in result.unlinked] == ["RW-S-002"]
     assert erp.exists("Item", "RW-S-002")
     assert state(erp, site, client, "RW-S-002").state == NOT_LINKED
+
+
+# ------------------------------------------------------------------------------ more bulk cases
+
+def test_a_resync_from_the_cursor_reads_only_what_changed(erp, site, client, sim):
+    first = synced(erp, site, client)
+    assert first.cursor
+    sim.advance_clock(5)
+    sim.update_product(13, name="Chaussettes à pois")
+    sim.update_product(HOODIE_L, regular_price="45.00")
+    set_price(erp, "RW-S-006", 30.00)
+    sim.reset_request_log()
+    result = P.run_sync(erp, site, client, since=first.cursor)
+    assert item(erp, "RW-S-004")["item_name"] == "Chaussettes à pois"
+    assert price(erp, "RW-V-HOODIE-L") == pytest.approx(45.00)
+    assert sim.get("products/15")["regular_price"] == "30.00"
+    assert sorted(result.updated_items) == ["RW-S-004", "RW-V-HOODIE-L"]
+    listings = [r["query"] for r in sim.requests if r["method"] == "GET" and r["path"].endswith("/products")]
+    assert listings and all("modified_after" in q or "include" in q for q in listings), listings
+    # the variations read are those of the product that changed, not of every variable product
+    assert {r["path"].rsplit("/wc/v3/", 1)[-1] for r in sim.requests if "variations" in r["path"]} == \
+        {f"products/{HOODIE}/variations"}
+    sim.reset_request_log()
+    assert not P.run_sync(erp, site, client).changed  # a full listing finds nothing left
+
+
+def test_first_sync_links_existing_templates_and_adds_the_missing_variant(erp, site, client, sim):
+    with erp.transaction():
+        erp.update("Item Attribute", "Size", {"item_attribute_values": [
+            {"attribute_value": v, "abbr": a} for v, a in (("Small", "SM"), ("Medium", "MD"), ("Large", "LG"),
+                                                           ("S", "S"), ("M", "M"))]})
+        erp.insert({"doctype": "Item", "item_code": "RW-V-HOODIE", "item_name": "Sweat à capuche",
+                    "item_group": "Clothes", "has_variants": 1, "attributes": [{"attribute": "Size"}],
+                    "description": "<p>Sweat à capuche molletonné.</p>"})
+        for value in ("S", "M"):
+            variant = erp.make_variant("RW-V-HOODIE", {"Size": value})
+            variant["item_code"] = f"RW-V-HOODIE-{value}"
+            erp.insert(variant)
+    preview = P.preview_first_sync(erp, site, client)
+    assert {r.item_code for r in preview.link} == {"RW-V-HOODIE", "RW-V-HOODIE-S", "RW-V-HOODIE-M"}
+    assert "RW-V-HOODIE-L" in {r.sku for r in preview.create_in_erp}
+    result = synced(erp, site, client)
+    assert "RW-V-HOODIE-L" in result.created_items
+    assert item(erp, "RW-V-HOODIE-L")["variant_of"] == "RW-V-HOODIE"
+    rows = {r.item_code: r for r in P.sync_state(erp, site, client, ["RW-V-HOODIE", "RW-V-HOODIE-S", "RW-V-HOODIE-L"])}
+    assert rows["RW-V-HOODIE"].state == IN_SYNC
+    # the variants made by hand have no price yet: the shop's is not overwritten, they stay linked
+    assert rows["RW-V-HOODIE-S"].woo_variation_id == HOODIE_S
+    assert rows["RW-V-HOODIE-L"].state == IN_SYNC
+
+
+def test_the_report_reads_the_shop_and_tells_which_side_changed(erp, site, client, sim):
+    synced(erp, site, client)
+    sim.update_product(12, name="Changée sans webhook")
+    with erp.transaction():
+        erp.update("Item", "RW-S-005", {"item_name": "Changé dans l'ERP"})
+    rows = {r.item_code: r for r in P.sync_state(erp, site, client)}
+    assert (rows["RW-S-003"].state, rows["RW-S-003"].changed) == (OUT_OF_SYNC, "shop")
+    assert (rows["RW-S-005"].state, rows["RW-S-005"].changed) == (OUT_OF_SYNC, "erp")
+    assert rows["RW-S-001"].state == IN_SYNC
+    # the states are kept on the links for the Item list and form
+    stored = {l["erp_name"]: l["state"] for l in erp.find(LINK_DOCTYPE, {"site": "shop1"}, fields=("erp_name", "state"))}
+    assert stored["RW-S-003"] == OUT_OF_SYNC and stored["RW-S-001"] == IN_SYNC
+    # a preview names them for an update on the other side
+    preview = P.preview_first_sync(erp, site, client)
+    assert [r.item_code for r in preview.update_erp] == ["RW-S-003"]
+    assert [r.item_code for r in preview.update_shop] == ["RW-S-005"]
+
+
+def test_a_delivery_older_than_the_last_sync_changes_nothing(erp, site, client, sim):
+    synced(erp, site, client)
+    stale = sim.get("products/10")
+    sim.advance_clock(5)
+    sim.update_product(10, name="Plus récent")
+    P.run_sync(erp, site, client)
+    assert item(erp, "RW-S-001")["item_name"] == "Plus récent"
+    rt = types.SimpleNamespace(erp=erp, client_for=lambda s: client)
+    outcome = P.handle_delivery(rt, site, "updated", stale)
+    assert outcome.status == "Skipped" and "older" in outcome.message
+    assert item(erp, "RW-S-001")["item_name"] == "Plus récent"

@@ -449,6 +449,8 @@ class _Engine:
         fields = ITEM_FIELDS + ((pm.SHORT_DESCRIPTION_FIELD,) if self.ctx.short_description else ())
         if codes is None:
             rows = self.erp.find("Item", {}, fields=fields)
+            self._set_items(rows, every=True)
+            return
         else:
             wanted = {c for c in codes if c}
             rows = _find_in(self.erp, "Item", "name", wanted, fields=fields)
@@ -461,29 +463,37 @@ class _Engine:
                 rows += [r for r in more if r["name"] not in seen and not seen.add(r["name"])]
         self._set_items(rows)
 
-    def _set_items(self, rows: list[Doc]) -> None:
+    def _set_items(self, rows: list[Doc], every: bool = False) -> None:
+        """Index ``rows`` with their attributes and prices (``every``: all items: read whole tables)."""
         codes = [r["name"] for r in rows]
         for r in rows:
             self.items[r["name"]] = r
             if r.get("variant_of"):
                 if r["name"] not in self.variants_of[r["variant_of"]]:
                     self.variants_of[r["variant_of"]].append(r["name"])
-        attr_rows = _find_in(self.erp, "Item Variant Attribute", "parent", codes, {"parenttype": "Item"},
-                             fields=("parent", "attribute", "attribute_value", "idx"))
+        attr_fields = ("parent", "attribute", "attribute_value", "idx")
+        if every:
+            attr_rows = self.erp.find("Item Variant Attribute", {"parenttype": "Item"}, fields=attr_fields)
+        else:
+            attr_rows = _find_in(self.erp, "Item Variant Attribute", "parent", codes, {"parenttype": "Item"},
+                                 fields=attr_fields)
         by_parent: dict[str, list] = defaultdict(list)
         for a in sorted(attr_rows, key=lambda a: (a.get("parent") or "", _int(a.get("idx")))):
             by_parent[a["parent"]].append((a.get("attribute") or "", a.get("attribute_value") or ""))
         for code in codes:
             self.attrs[code] = by_parent.get(code, [])
         if self.site.price_list:
-            self._load_prices(codes, self.site.price_list, self.prices)
+            self._load_prices(None if every else codes, self.site.price_list, self.prices)
         sale_list = getattr(self.site, "sale_price_list", "")
         if sale_list:
-            self._load_prices(codes, sale_list, self.sale_prices)
+            self._load_prices(None if every else codes, sale_list, self.sale_prices)
 
-    def _load_prices(self, codes: list[str], price_list: str, into: dict[str, Doc]) -> None:
-        rows = _find_in(self.erp, "Item Price", "item_code", codes, {"price_list": price_list},
-                        fields=("name", "item_code", "price_list_rate", "uom", "customer", "supplier"))
+    def _load_prices(self, codes: list[str] | None, price_list: str, into: dict[str, Doc]) -> None:
+        fields = ("name", "item_code", "price_list_rate", "uom", "customer", "supplier")
+        if codes is None:
+            rows = self.erp.find("Item Price", {"price_list": price_list}, fields=fields)
+        else:
+            rows = _find_in(self.erp, "Item Price", "item_code", codes, {"price_list": price_list}, fields=fields)
         for r in rows:
             if r.get("customer") or r.get("supplier"):
                 continue
@@ -915,9 +925,17 @@ class _Engine:
                 doc["attributes"] = [{"attribute": n} for n in names]
         item = self.erp.insert(doc)
         code = item.get("name") or code
-        self._set_items([_pick(item, ITEM_FIELDS + ((pm.SHORT_DESCRIPTION_FIELD,) if self.ctx.short_description else ()))])
+        self._remember_item(item)
         self._set_price(code, obj)
         return code
+
+    def _remember_item(self, item: Doc) -> None:
+        """Index an item just inserted, from the document itself (no query: bulk runs insert many)."""
+        code = item["name"]
+        self.items[code] = _pick(item, ITEM_FIELDS + ((pm.SHORT_DESCRIPTION_FIELD,) if self.ctx.short_description else ()))
+        self.attrs[code] = [(a.get("attribute") or "", a.get("attribute_value") or "") for a in item.get("attributes") or []]
+        if item.get("variant_of") and code not in self.variants_of[item["variant_of"]]:
+            self.variants_of[item["variant_of"]].append(code)
 
     def _item_code_for(self, obj: dict, key: Key) -> str:
         sku = pm.text(obj.get("sku"))
@@ -1385,6 +1403,10 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str,
         return Outcome("Skipped", f"{pm.woo_label(*key)} is on the blacklist of site {site.name}")
     if code is None and not site.pulls_products():
         return Outcome("Skipped", f"{pm.woo_label(*key)} is not linked and the site does not take products from the shop")
+    seen = (link or {}).get("woo_modified_gmt") or ""
+    if code and seen and (product.get("date_modified_gmt") or "") and product["date_modified_gmt"] < seen:
+        return Outcome("Skipped", f"{pm.woo_label(*key)}: this delivery ({product['date_modified_gmt']}) is older "
+                                  f"than the product already synced ({seen})")
 
     def use_client():
         if eng.client is None:
