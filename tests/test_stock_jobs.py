@@ -271,3 +271,15 @@ def test_a_movement_in_the_jobs_last_instant_is_not_lost(h, erp, sim, site):
     # the flag is free again: the next movement queues a job
     receive(erp, {"RW-S-003": 1})
     assert len(h.queued) == 2
+
+
+def test_a_long_drain_hands_over_to_a_continuation_job(h, erp, sim, monkeypatch):
+    """A job stops at its time budget and queues a continuation holding the site's flag, so a
+    go-live reconciliation of thousands of lines never runs into the queue's timeout."""
+    monkeypatch.setattr(stock, "JOB_BUDGET_SECONDS", 0)
+    monkeypatch.setattr(stock, "DRAIN_LIMIT", 2)
+    receive(erp, {"RW-S-001": 1, "RW-S-002": 2, "RW-S-003": 3, "RW-S-004": 4, "RW-S-005": 5})
+    assert len(h.queued) == 1
+    assert h.work() == 3  # 2 + 2 + 1 items
+    assert [shop_qty(sim, pid) for pid in (10, 11, 12, 13, 14)] == [1, 2, 3, 4, 5]
+    assert h.pending.size("shop1") == 0 and h.pending.holder("shop1") is None

@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+import time
 import uuid
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, Iterable, Mapping
@@ -342,6 +343,8 @@ class PushReport:
     not_sent: list[str] = dataclasses.field(default_factory=list)
     #: why sending stopped (shop down, authentication refused...), "" when it did not
     failed: str = ""
+    #: a stock job stopped at its time budget with items still pending (a continuation follows)
+    more: bool = False
 
     @property
     def ok(self) -> bool:
@@ -651,6 +654,11 @@ SCHEDULED_KEY = "shopsync:stock:scheduled:{site}"
 #: how long a scheduled job holds the site's flag without a sign of life; past it, a new
 #: movement may queue another job (a worker killed mid-push must not block the site for good)
 SCHEDULED_TTL = 15 * 60
+#: items a job takes from the pending set at a time (10 batch requests, about a minute on a real shop)
+DRAIN_LIMIT = 1000
+#: past this many seconds a job hands what is still pending to a continuation job (with the same
+#: flag), well within the queue's timeout: a go-live reconciliation of 10,000 lines is 100 batches
+JOB_BUDGET_SECONDS = 240.0
 
 
 def sites_for_movements(
@@ -832,17 +840,21 @@ def run_pending(
     client: Any,
     pending: PendingStock,
     token: str = "",
-    limit: int | None = None,
+    limit: int | None = DRAIN_LIMIT,
     progress: Progress | None = None,
+    budget: float | None = None,
 ) -> PushReport:
     """The body of the site's stock job: drain, push, repeat until the set stays empty.
 
     The Bins are read here, after the voucher's commit, never in the hook. Items of a push that
     could not reach the shop are not put back (the loop would spin while the shop is down): their
-    links carry ``last_error`` and the hourly catch-up takes them.
+    links carry ``last_error`` and the hourly catch-up takes them. With a ``budget`` (seconds),
+    once it is spent and items are still pending the report says ``more`` and the flag is kept:
+    the caller queues a continuation with the same token.
     """
     token = token or uuid.uuid4().hex[:16]
     report = PushReport(site=site.name)
+    started = time.monotonic()
     if not pending.holder(site.name):
         pending.claim(site.name, token)
 
@@ -855,6 +867,10 @@ def run_pending(
         codes = pending.drain(site.name, limit)
         if codes:
             report.merge(push_stock(erp, site, client, codes, progress=alive))
+            if budget is not None and time.monotonic() - started >= budget and pending.size(site.name):
+                pending.touch(site.name, token)
+                report.more = True
+                return report
             continue
         # Empty: give the flag back, then look once more. A movement added before the release
         # found the flag taken and queued nothing: it is ours to push. One added after it queued
@@ -886,6 +902,18 @@ def run_stock_job(site_name: str, token: str = "") -> str:
         pending.drain(site_name)
         pending.release(site_name, token)
         return f"{site_name}: disabled, pending stock dropped"
-    report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token)
+    token = token or uuid.uuid4().hex[:16]
+    report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token, limit=DRAIN_LIMIT,
+                         budget=JOB_BUDGET_SECONDS)
+    if report.more:
+        # Still items pending: a continuation holding the same flag (a new job id: this one is
+        # still running, and a queue drops a job whose id is queued or running).
+        try:
+            queued = rt.enqueue(JOB_METHOD, job_id=stock_job_id(site_name, uuid.uuid4().hex[:16]),
+                                queue=JOB_QUEUE, site_name=site_name, token=token)
+        except Exception:  # noqa: BLE001 - the queue is down: the next movement or the hourly job
+            queued = False
+        if queued is False:
+            pending.release(site_name, token)
     log.info("shopsync: %s", report.summary())
-    return report.summary()
+    return report.summary() + (" (continued in a new job)" if report.more else "")
