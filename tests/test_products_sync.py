@@ -668,3 +668,18 @@ def test_a_delivery_older_than_the_last_sync_changes_nothing(erp, site, client, 
     outcome = P.handle_delivery(rt, site, "updated", stale)
     assert outcome.status == "Skipped" and "older" in outcome.message
     assert item(erp, "RW-S-001")["item_name"] == "Plus récent"
+
+
+def test_one_product_that_cannot_become_an_item_does_not_stop_the_others(erp, site, client, sim):
+    parent = sim.add_product(name="Bonnet", type="variable", sku="HAT", categories=[{"id": 16}],
+                             attributes=[{"name": "Couleur", "variation": True, "visible": True,
+                                          "options": ["Rouge", "Bleu"]}])
+    sim.add_variation(parent["id"], sku="HAT-RED", regular_price="12.00", attributes=[{"name": "Couleur", "option": "Rouge"}])
+    anyone = sim.add_variation(parent["id"], sku="HAT-ANY", regular_price="11.00", attributes=[])  # "any colour"
+    result = P.run_first_sync(erp, site, client)
+    [error] = result.errors
+    assert error.sku == "HAT-ANY" and "Couleur" in error.detail and "any" in error.detail
+    assert not erp.exists("Item", "HAT-ANY")
+    assert item(erp, "HAT-RED")["variant_of"] == "HAT"
+    assert len(result.created_items) == 12  # the 10 of the seed, the template and its red variant
+    assert not erp.find(LINK_DOCTYPE, {"woo_variation_id": anyone["id"]})

@@ -885,7 +885,8 @@ class _Engine:
                 raise ProductSyncError(
                     f"Variation #{key[1]} of product #{key[0]}: its variable product is not linked to a template item")
             attrs = {pm.text(a.get("name")): pm.text(a.get("option")) for a in obj.get("attributes") or []}
-            missing = [n for n, v in attrs.items() if not v]
+            t_names = [a for a, _ in self.attrs.get(template, [])]
+            missing = [n for n in t_names if not attrs.get(n)] + [n for n, v in attrs.items() if not v and n not in t_names]
             if missing:
                 raise ProductSyncError(
                     f"Variation #{key[1]} of product #{key[0]} has no value for {', '.join(missing)} (\"any\"); "
