@@ -81,3 +81,88 @@ def catch_up_orders(site: str):
     frappe.enqueue("shopsync.jobs.catch_up_orders", queue="long", job_id=f"shopsync:catch_up_orders:{site}",
                    deduplicate=True, site_name=site)
     return {"message": _("Catch-up queued: its result goes to the site's comments and the webhook log."), "ok": True}
+
+
+# --- products ------------------------------------------------------------------------------------
+
+def _runtime_and_site(site: str):
+    _site_doc(site)
+    rt = frappe_runtime()
+    config = rt.load_site(site)
+    return rt, config, rt.client_for(config)
+
+
+@frappe.whitelist(methods=["POST"])
+def preview_product_sync(site: str):
+    """What the first (or a full) product sync would do; nothing written."""
+    from shopsync.sync import products
+
+    rt, config, client = _runtime_and_site(site)
+    return products.preview_first_sync(rt.erp, config, client).as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def run_product_sync(site: str, keep: str | None = None):
+    _site_doc(site)
+    frappe.enqueue("shopsync.jobs.first_product_sync", queue="long", job_id=f"shopsync:products:{site}",
+                   deduplicate=True, site_name=site, keep=keep if keep in ("shop", "erp") else False)
+    return {"message": _("Product sync queued: progress shows on the site form."), "ok": True}
+
+
+@frappe.whitelist(methods=["POST"])
+def associate_by_sku(site: str, keep: str | None = None):
+    from shopsync.sync import products
+
+    rt, config, client = _runtime_and_site(site)
+    return {"message": products.associate_by_sku(rt.erp, config, client, keep=keep or None).summary(), "ok": True}
+
+
+@frappe.whitelist(methods=["POST"])
+def resync(site: str, winner: str, links=None):
+    """Resync a link, a selection of links, or (no links) the whole site; ``winner`` is shop or erp."""
+    from shopsync.sync import products
+
+    rt, config, client = _runtime_and_site(site)
+    links = frappe.parse_json(links) if isinstance(links, str) else links
+    return {"message": products.resync(rt.erp, config, client, winner, links=links or None).summary(), "ok": True}
+
+
+@frappe.whitelist(methods=["POST"])
+def push_all_stock(site: str):
+    _site_doc(site)
+    frappe.enqueue("shopsync.jobs.push_all_stock", queue="long", job_id=f"shopsync:push_all_stock:{site}",
+                   deduplicate=True, site_name=site)
+    return {"message": _("Stock push queued: progress shows on the site form."), "ok": True}
+
+
+@frappe.whitelist(methods=["POST"])
+def blacklist(site: str, item_code: str | None = None, product_id: int = 0, variation_id: int = 0, reason: str = ""):
+    from shopsync.sync import products
+
+    _site_doc(site)
+    rt = frappe_runtime()
+    with rt.erp.transaction():
+        entry = products.blacklist_add(rt.erp, site, item_code=item_code or "", product_id=int(product_id or 0),
+                                       variation_id=int(variation_id or 0), reason=reason)
+    return entry["name"]
+
+
+@frappe.whitelist()
+def item_links(item_code: str):
+    """The Item form's indicator: this item's link on every site ("#Woo: 68", state)."""
+    from shopsync.sync import product_mapping
+
+    rows = frappe.get_all("WooCommerce Link", filters={"link_type": "Item", "erp_name": item_code},
+                          fields=["site", "woo_id", "woo_variation_id", "state", "last_error"])
+    for row in rows:
+        row["label"] = product_mapping.woo_label(row.woo_id, row.woo_variation_id)
+    return rows
+
+
+@frappe.whitelist(methods=["POST"])
+def push_stock_differences(site: str):
+    from shopsync.sync import stock
+
+    rt, config, client = _runtime_and_site(site)
+    report = stock.push_differences(rt.erp, config, client)
+    return {"message": report.summary(), "ok": report.ok}

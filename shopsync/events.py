@@ -14,23 +14,36 @@ def _enabled_sites() -> list[str]:
 
 
 def stock_moved(doc, method=None):
-    """Stock Ledger Entry on_submit (cancellations too): remember the item, one push job per site."""
+    """Stock Ledger Entry on_submit (cancellations too): note the item and warehouse; after the
+    commit they join each site's pending set and at most one push job per site is queued."""
+    _note_moves([(doc.item_code, doc.warehouse)])
+
+
+def reservation_changed(doc, method=None):
+    """Sales Order submit/cancel/close: reserved quantities move without a ledger entry, and the
+    default quantity rule (actual minus reserved) depends on them."""
+    from shopsync.sync.stock import voucher_moves
+
+    _note_moves(voucher_moves(doc.as_dict()))
+
+
+def _note_moves(moves):
     sites = frappe.cache().get_value("shopsync:enabled_sites", generator=_enabled_sites)
-    if not sites:
+    if not sites or not moves:
         return
-    pending = frappe.local.flags.setdefault("shopsync_stock_pending", set())
-    first = not pending
-    pending.add(doc.item_code)
-    if first:
+    pending = frappe.local.flags.get("shopsync_stock_moves")
+    if pending is None:
+        pending = frappe.local.flags["shopsync_stock_moves"] = set()
         frappe.db.after_commit.add(_flush_stock)
+    pending.update(moves)
 
 
 def _flush_stock():
-    from shopsync.jobs import pending_stock
+    from shopsync.jobs import flush_stock_moves
 
-    items = frappe.local.flags.pop("shopsync_stock_pending", set())
-    if items:
-        pending_stock().note(sorted(items))
+    moves = frappe.local.flags.pop("shopsync_stock_moves", None) or set()
+    if moves:
+        flush_stock_moves(moves)
 
 
 def item_changed(doc, method=None):

@@ -8,6 +8,9 @@ app_email = "dev@shopsync.invalid"
 app_license = "MIT"
 required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app ask GitHub
 
+# The Item form shows each site's link ("#Woo: 68") and its sync state.
+doctype_js = {"Item": "public/js/item.js"}
+
 doc_events = {
     # Stock out: the hook only notes which items moved; a job reads the Bins after the commit.
     # A cancelled voucher reaches it too: ERPNext 15 posts reversing entries (is_cancelled=1)
@@ -19,6 +22,11 @@ doc_events = {
     "Item": {
         "on_update": "shopsync.events.item_changed",
         "on_trash": "shopsync.events.item_trashed",
+    },
+    "Sales Order": {
+        "on_submit": "shopsync.events.reservation_changed",
+        "on_cancel": "shopsync.events.reservation_changed",
+        "on_update_after_submit": "shopsync.events.reservation_changed",
     },
     # Orders out: a fully delivered Sales Order marks its order completed (sites that ask).
     "Delivery Note": {

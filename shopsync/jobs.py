@@ -40,6 +40,12 @@ def enqueue(method: str, *, job_id: str, queue: str = "default", **kwargs) -> bo
     return job is not None or True  # after-commit jobs are pushed later; dedupe logs its drop
 
 
+def enqueue_now(method: str, *, job_id: str, queue: str = "default", **kwargs) -> bool:
+    """Queue at once: for callers already running after the commit."""
+    frappe.enqueue(method, queue=queue, timeout=QUEUE_TIMEOUT.get(queue), job_id=job_id, deduplicate=True, **kwargs)
+    return True
+
+
 def list_sites() -> list[str]:
     return frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1}, pluck="name")
 
@@ -63,7 +69,7 @@ def hourly():
     """Every hour, per enabled site: webhook health check, order catch-up, stock catch-up."""
     rt = frappe_runtime()
     for name in rt.list_sites():
-        for job in ("check_webhooks", "catch_up_orders", "catch_up_stock"):
+        for job in ("check_webhooks", "catch_up_orders", "catch_up_stock", "resync_products"):
             rt.enqueue(f"shopsync.jobs.{job}", job_id=f"shopsync:{job}:{name}", queue="long", site_name=name)
 
 
@@ -170,3 +176,89 @@ def push_order_status(delivery_note: str):
     for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "push_order_status": 1}, pluck="name"):
         site = rt.load_site(name)
         order_status.push_delivered(rt.erp, site, rt.client_for(site), sales_orders)
+
+
+# --- products ------------------------------------------------------------------------------------
+
+def _sites_pushing_products():
+    rt = frappe_runtime()
+    for name in rt.list_sites():
+        site = rt.load_site(name)
+        if site.pushes_products():
+            yield rt, site
+
+
+def push_item(item_code: str):
+    """After an Item or its selling price changed: the product follows, on every site that pushes."""
+    from shopsync.sync import products
+
+    for rt, site in _sites_pushing_products():
+        products.push_item(rt.erp, site, rt.client_for(site), item_code)
+
+
+def item_deleted(item_code: str, variant_of: str | None = None):
+    """An Item deleted or disabled: its product becomes a draft, never deleted."""
+    from shopsync.sync import products
+
+    for rt, site in _sites_pushing_products():
+        products.item_deleted(rt.erp, site, rt.client_for(site), item_code)
+
+
+def resync_products(site_name: str):
+    """Hourly: products changed on either side since the last run, in the site's direction."""
+    from shopsync.sync import products
+
+    rt = frappe_runtime()
+    site = rt.load_site(site_name)
+    result = products.run_sync(rt.erp, site, rt.client_for(site), since=site.products_cursor)
+    if result.cursor:
+        frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor)
+    frappe.db.commit()
+    return result.summary()
+
+
+def first_product_sync(site_name: str, keep=False):
+    from shopsync.sync import products
+
+    rt = frappe_runtime()
+    site = rt.load_site(site_name)
+
+    def progress(stage, done, total):
+        frappe.publish_progress(done * 100 / max(total, 1), title=f"Product sync: {stage}", doctype=SITE_DOCTYPE, docname=site_name)
+
+    result = products.run_first_sync(rt.erp, site, rt.client_for(site), keep=keep, progress=progress)
+    if result.cursor:
+        frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor)
+    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Product sync: {result.summary()}")
+    frappe.db.commit()
+    return result.summary()
+
+
+def push_all_stock(site_name: str):
+    """The site's Push all stock button: every linked item, forced, with progress."""
+    from shopsync.sync import stock
+
+    rt = frappe_runtime()
+    site = rt.load_site(site_name)
+
+    def progress(done, total):
+        frappe.publish_progress(done * 100 / max(total, 1), title="Pushing stock", doctype=SITE_DOCTYPE, docname=site_name)
+
+    report = stock.push_all_stock(rt.erp, site, rt.client_for(site), progress=progress)
+    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Push all stock: {report.summary()}")
+    frappe.db.commit()
+    return report.summary()
+
+
+# --- stock -----------------------------------------------------------------------------------------
+
+def flush_stock_moves(moves):
+    """After the commit of a voucher that moved stock: (item, warehouse) pairs join each site's
+    pending set in Redis; a site with no push job scheduled gets one. Reads no stock, calls no shop."""
+    from frappe.utils.background_jobs import get_redis_conn
+
+    from shopsync.sync import stock
+
+    rt = frappe_runtime()
+    sites = [rt.load_site(name) for name in rt.list_sites()]
+    stock.stock_moved(sites, stock.PendingStock(get_redis_conn()), enqueue_now, sorted(moves))

@@ -58,6 +58,7 @@ class SiteConfig:
     categories: dict[int, str] = dataclasses.field(default_factory=dict)
     tax_rates: dict[int, str] = dataclasses.field(default_factory=dict)
     orders_cursor: str = ""
+    products_cursor: str = ""
 
     @property
     def stock_warehouses(self) -> list[str]:
@@ -110,6 +111,7 @@ class SiteConfig:
             categories={int(r["woo_category_id"]): r["item_group"] for r in doc.get("categories") or []},
             tax_rates={int(r["woo_rate_id"]): r["account"] for r in doc.get("tax_rates") or []},
             orders_cursor=doc.get("orders_cursor") or "",
+            products_cursor=doc.get("products_cursor") or "",
         )
 
 

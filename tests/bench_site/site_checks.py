@@ -160,3 +160,57 @@ def orders_of(site):
 def import_summary(name):
     doc = frappe.get_doc("WooCommerce Import", name)
     return {"status": doc.status, "summary": doc.summary, "created": doc.created_count, "failed": doc.failed_count}
+
+
+def product_first_sync(site):
+    from shopsync.jobs import first_product_sync
+
+    summary = first_product_sync(site)
+    links = frappe.get_all("WooCommerce Link", filters={"site": site, "link_type": "Item"}, fields=["erp_name", "woo_id", "woo_variation_id", "state"])
+    return {"summary": summary, "links": links}
+
+
+def sync_state_rows(site):
+    from shopsync.shopsync.report.woocommerce_sync_state.woocommerce_sync_state import execute
+
+    return execute({"site": site})[1]
+
+
+def receive_stock(item_code, qty, warehouse=None):
+    """A Material Receipt submitted as a user does it; the commit fires the stock hook."""
+    company = _company()
+    abbr = frappe.db.get_value("Company", company, "abbr")
+    se = frappe.get_doc({
+        "doctype": "Stock Entry", "stock_entry_type": "Material Receipt", "company": company,
+        "items": [{"item_code": item_code, "qty": qty, "t_warehouse": warehouse or f"Stores - {abbr}", "basic_rate": 10}],
+    })
+    se.insert(ignore_permissions=True)
+    se.submit()
+    frappe.db.commit()
+    bins = frappe.get_all("Bin", filters={"item_code": item_code}, fields=["warehouse", "actual_qty", "reserved_qty"])
+    return {"name": se.name, "bins": bins}
+
+
+def queued_jobs():
+    from frappe.utils.background_jobs import get_queue
+
+    return {q: [j.func_name if hasattr(j, "func_name") else str(j) for j in get_queue(q).jobs] for q in ("default", "short", "long")}
+
+
+def bins_of(item_code):
+    return frappe.get_all("Bin", filters={"item_code": item_code}, fields=["warehouse", "actual_qty", "reserved_qty"])
+
+
+def forget_earlier_runs():
+    """Test hygiene on the bench's test site: sites left enabled by earlier runs point at
+    simulators that are gone, and their queued jobs would only retry against them."""
+    from frappe.utils.background_jobs import get_queue
+
+    stale = frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", "sim-%"]}, pluck="name")
+    stale += frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", "tmp-%"]}, pluck="name")
+    for name in stale:
+        frappe.db.set_value(SITE, name, "enabled", 0)
+    frappe.cache().delete_value("shopsync:enabled_sites")
+    for queue in ("default", "short", "long"):
+        get_queue(queue).empty()
+    return {"disabled": stale}

@@ -4,6 +4,15 @@ frappe.ui.form.on("WooCommerce Site", {
 		if (frm.is_new()) return;
 		frm.add_custom_button(__("Check webhooks"), () => call(frm, "check_webhooks", __("Checking the shop's webhooks")), __("Webhooks"));
 		frm.add_custom_button(__("Catch up orders"), () => call(frm, "catch_up_orders", __("Catching up orders")), __("Sync"));
+		frm.add_custom_button(__("Preview product sync"), () =>
+			frappe.call({ method: "shopsync.api.preview_product_sync", args: { site: frm.doc.name }, freeze: true,
+				callback(r) {
+					const c = r.message.counts;
+					const lines = Object.keys(c).filter((k) => c[k]).map((k) => `${__(k.replace(/_/g, " "))}: ${c[k]}`);
+					frappe.confirm(lines.join("<br>") + "<br><br>" + __("Run it now?"), () => call(frm, "run_product_sync", __("Queuing")));
+				} }), __("Sync"));
+		frm.add_custom_button(__("Associate by SKU"), () => call(frm, "associate_by_sku", __("Associating")), __("Sync"));
+		frm.add_custom_button(__("Sync state"), () => frappe.set_route("query-report", "WooCommerce Sync State", { site: frm.doc.name }), __("Sync"));
 		frm.add_custom_button(__("Push all stock"), () => call(frm, "push_all_stock", __("Pushing all stock")), __("Sync"));
 		frm.add_custom_button(__("Delete with webhooks"), () =>
 			frappe.confirm(__("Delete this site and its webhooks in the shop?"), () =>

@@ -1,0 +1,39 @@
+"""Per site: ERP quantity, shop quantity, difference and last push of every linked item."""
+
+import frappe
+from frappe import _
+
+
+def execute(filters=None):
+    from shopsync.jobs import frappe_runtime
+    from shopsync.sync import stock
+
+    filters = frappe._dict(filters or {})
+    if not filters.site:
+        return columns(), []
+    rt = frappe_runtime()
+    site = rt.load_site(filters.site)
+    rows = stock.stock_comparison(rt.erp, site, rt.client_for(site))
+    data = [
+        {
+            "item_code": r.item_code, "kind": r.kind, "erp_qty": r.erp_qty, "shop_qty": r.shop_qty,
+            "difference": r.difference, "last_pushed_qty": r.last_pushed_qty, "last_pushed_at": r.last_pushed_at,
+            "last_error": r.last_error,
+        }
+        for r in rows
+        if not filters.only_differences or r.differs
+    ]
+    return columns(), data
+
+
+def columns():
+    return [
+        {"fieldname": "item_code", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 180},
+        {"fieldname": "kind", "label": _("Kind"), "fieldtype": "Data", "width": 90},
+        {"fieldname": "erp_qty", "label": _("ERP quantity"), "fieldtype": "Int", "width": 110},
+        {"fieldname": "shop_qty", "label": _("Shop quantity"), "fieldtype": "Int", "width": 110},
+        {"fieldname": "difference", "label": _("Difference"), "fieldtype": "Int", "width": 100},
+        {"fieldname": "last_pushed_qty", "label": _("Last pushed"), "fieldtype": "Float", "width": 100},
+        {"fieldname": "last_pushed_at", "label": _("Last push"), "fieldtype": "Datetime", "width": 160},
+        {"fieldname": "last_error", "label": _("Last error"), "fieldtype": "Data", "width": 240},
+    ]

@@ -1,0 +1,27 @@
+frappe.query_reports["WooCommerce Sync State"] = {
+	filters: [
+		{ fieldname: "site", label: __("WooCommerce Site"), fieldtype: "Link", options: "WooCommerce Site", reqd: 1 },
+		{ fieldname: "state", label: __("Sync state"), fieldtype: "Select", options: ["", "In sync", "Out of sync", "Not linked"] },
+		{ fieldname: "read_shop", label: __("Read the shop now"), fieldtype: "Check" },
+	],
+	formatter(value, row, column, data, default_formatter) {
+		value = default_formatter(value, row, column, data);
+		if (column.fieldname === "state" && data) {
+			const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" }[data.state];
+			value = `<span class="indicator-pill ${colour}">${__(data.state)}</span>`;
+		}
+		return value;
+	},
+	onload(report) {
+		const resync = (winner) => {
+			const links = report.get_checked_items ? report.get_checked_items().map((r) => r.link).filter(Boolean) : [];
+			frappe.call({ method: "shopsync.api.resync", args: { site: report.get_filter_value("site"), winner, links },
+				freeze: true, callback: (r) => { frappe.msgprint(r.message.message); report.refresh(); } });
+		};
+		report.page.add_inner_button(__("Resync: keep the shop's"), () => resync("shop"), __("Resync"));
+		report.page.add_inner_button(__("Resync: keep the ERP's"), () => resync("erp"), __("Resync"));
+	},
+	get_datatable_options(options) {
+		return Object.assign(options, { checkboxColumn: true });
+	},
+};
