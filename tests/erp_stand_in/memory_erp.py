@@ -122,6 +122,8 @@ class MemoryERP:
         self._lock = threading.RLock()
         self._docs: dict[str, dict[str, Doc]] = {}
         self._index: dict[str, dict[Any, str]] = {}
+        #: unique fields' values: (doctype, field) -> comparison key -> names holding it
+        self._uidx: dict[tuple[str, str], dict[Any, set[str]]] = {}
         self._series: dict[str, int] = {}
         self._undo: list[tuple] = []
         self._depth = 0
@@ -224,6 +226,7 @@ class MemoryERP:
             entry = self._undo.pop()
             if entry[0] == "doc":
                 _, dt, name, old = entry
+                self._reindex(dt, name, self._docs[dt].get(name), None if old is _MISSING else old)
                 if old is _MISSING:
                     self._docs[dt].pop(name, None)
                     self._index[dt].pop(ci(name), None)
@@ -255,6 +258,7 @@ class MemoryERP:
         index = self._index.setdefault(doctype, {})
         name = doc["name"]
         self._undo.append(("doc", doctype, name, table.get(name, _MISSING)))
+        self._reindex(doctype, name, table.get(name), doc)
         table[name] = doc
         index[ci(name)] = name
 
@@ -262,8 +266,31 @@ class MemoryERP:
         table = self._docs.get(doctype, {})
         if name in table:
             self._undo.append(("doc", doctype, name, table[name]))
+            self._reindex(doctype, name, table[name], None)
             del table[name]
             self._index[doctype].pop(ci(name), None)
+
+    def _reindex(self, doctype: str, name: str, old: Doc | None, new: Doc | None) -> None:
+        """Keep the unique-value index (built on first use per field) in step with a write."""
+        for (dt, field), idx in self._uidx.items():
+            if dt != doctype:
+                continue
+            if old is not None and old.get(field) not in (None, ""):
+                holders = idx.get(ci(old.get(field)))
+                if holders:
+                    holders.discard(name)
+            if new is not None and new.get(field) not in (None, ""):
+                idx.setdefault(ci(new.get(field)), set()).add(name)
+
+    def _unique_holders(self, doctype: str, field: str, value: Any) -> set[str]:
+        key = (doctype, field)
+        idx = self._uidx.get(key)
+        if idx is None:
+            idx = self._uidx[key] = {}
+            for other in self._all(doctype):
+                if other.get(field) not in (None, ""):
+                    idx.setdefault(ci(other.get(field)), set()).add(other["name"])
+        return idx.get(ci(value), set())
 
     def _next_series(self, key: str) -> int:
         old = self._series.get(key, _MISSING)
@@ -1223,9 +1250,8 @@ class MemoryERP:
             value = doc.get(f.fieldname)
             if value in (None, ""):
                 continue
-            for other in self._all(spec.name):
-                if other["name"] != doc["name"] and ci(other.get(f.fieldname)) == ci(value):
-                    raise E.UniqueValidationError(f"{f.title} must be unique")
+            if self._unique_holders(spec.name, f.fieldname, value) - {doc["name"]}:
+                raise E.UniqueValidationError(f"{f.title} must be unique")
         for tf in spec.table_fields:
             child_spec = self.meta.get(tf.options)
             if child_spec is None:
