@@ -22,6 +22,11 @@ What it measures
    voucher of ``--voucher-lines`` lines submitted in the ERP stand-in, the after-commit hook
    (``stock.stock_moved``: pending set + at most one job per site) timed around each call; and the
    collected form (``StockEvents.record`` per entry, one ``flush`` per transaction).
+
+Run time: the simulated shop's costs at the default scale are about a minute for N = 10,000;
+the rest is the simulator's own work, which grows with its catalogue (each product save scans
+every product for ``related_ids``: seeding 10,000 products takes ~45 s and a batch item ~8 ms),
+so the default run takes about three minutes; ``--items 2000`` takes about 20 s.
 """
 
 from __future__ import annotations

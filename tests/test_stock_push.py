@@ -402,3 +402,14 @@ def test_stock_comparison_and_pushing_the_differences(erp, site, client, sim):
     assert {"RW-S-001", "HOODIE-M"} <= set(report.pushed)
     assert shop_qty(sim, 10) == 4 and shop_qty(sim, 18) == 1
     assert not [r for r in stock.stock_comparison(erp, site, client) if r.shop_qty is not None and r.differs]
+
+
+def test_large_pushes_read_in_bulk_and_plan_the_same(erp, site, monkeypatch):
+    receive(erp, {"RW-S-001": 1, "RW-S-002": 2, "HOODIE-S": 3})
+    codes = ["RW-S-001", "RW-S-002", "RW-S-009", "HOODIE-S"]
+    by_in_lists = stock.plan_push(erp, site, codes)
+    monkeypatch.setattr(stock, "BULK_READ", 1)
+    in_bulk = stock.plan_push(erp, site, codes)
+    assert in_bulk == by_in_lists
+    assert {l.item_code: l.qty for l in in_bulk.send} == {"RW-S-001": 1, "RW-S-002": 2, "HOODIE-S": 3, "HOODIE": 3}
+    assert in_bulk.skipped == {"RW-S-009": "not linked"}

@@ -41,7 +41,8 @@ BATCH_SIZE = 100  # WooCommerce answers 413 beyond 100 objects in one batch
 #: The link's ``last_error`` is shared with the product sync: the stock push marks its own, and
 #: only clears its own.
 ERROR_PREFIX = "Stock push: "
-#: past this many item codes, the site's links are read in one query and filtered here
+#: past this many item codes, the site's links (and the Items' few fields) are read in one query
+#: and filtered here
 BULK_READ = 1000
 PRODUCTS_BATCH = "products/batch"
 
@@ -318,7 +319,11 @@ def _index(links: Iterable[Doc]) -> dict[str, Doc]:
 
 def _items(erp: ERP, codes: Iterable[str]) -> dict[str, Doc]:
     codes = set(codes)
-    return {r["name"]: r for r in _find_in(erp, "Item", "name", codes, fields=ITEM_FIELDS)} if codes else {}
+    if not codes:
+        return {}
+    if len(codes) > BULK_READ:  # five small columns of every Item beat dozens of long IN lists
+        return {r["name"]: r for r in erp.find("Item", None, fields=ITEM_FIELDS) if r["name"] in codes}
+    return {r["name"]: r for r in _find_in(erp, "Item", "name", codes, fields=ITEM_FIELDS)}
 
 
 # --------------------------------------------------------------------------------------------
