@@ -8,6 +8,9 @@ app_email = "dev@shopsync.invalid"
 app_license = "MIT"
 required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app ask GitHub
 
+# The Item field that carries the product's short description (synced when present).
+fixtures = [{"dt": "Custom Field", "filters": [["name", "in", ["Item-woocommerce_short_description"]]]}]
+
 # The Item form shows each site's link ("#Woo: 68") and its sync state.
 doctype_js = {"Item": "public/js/item.js"}
 

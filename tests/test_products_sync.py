@@ -683,3 +683,22 @@ def test_one_product_that_cannot_become_an_item_does_not_stop_the_others(erp, si
     assert item(erp, "HAT-RED")["variant_of"] == "HAT"
     assert len(result.created_items) == 12  # the 10 of the seed, the template and its red variant
     assert not erp.find(LINK_DOCTYPE, {"woo_variation_id": anyone["id"]})
+
+
+def test_a_sale_price_list_on_the_site_gives_the_products_their_sale_price(erp, sim, client):
+    with erp.transaction():
+        erp.insert({"doctype": "Price List", "price_list_name": "Soldes", "currency": "EUR", "selling": 1})
+    site = add_site(erp, "shop2", sim.url, "ck_test", "cs_test", sale_price_list="Soldes", categories=[
+        {"woo_category_id": 18, "woo_category_name": "Accessoires", "item_group": "Accessories"},
+    ])
+    new_item(erp, "MUG-SALE", "Mug soldé", rate=12.0)
+    with erp.transaction():
+        erp.insert({"doctype": "Item Price", "item_code": "MUG-SALE", "price_list": "Soldes", "price_list_rate": 9.0})
+    [row] = P.push_item(erp, site, client, "MUG-SALE").created_products
+    product = sim.get(f"products/{row.product_id}")
+    assert (product["regular_price"], product["sale_price"]) == ("12.00", "9.00")
+    # the sale ends in the ERP: the shop's sale price goes too
+    with erp.transaction():
+        erp.delete("Item Price", erp.find("Item Price", {"item_code": "MUG-SALE", "price_list": "Soldes"})[0]["name"])
+    P.push_item(erp, site, client, "MUG-SALE")
+    assert sim.get(f"products/{row.product_id}")["sale_price"] == ""

@@ -290,12 +290,13 @@ def fingerprint(canonical: Mapping[str, Any]) -> str:
 def differences(erp: Mapping[str, Any], woo: Mapping[str, Any]) -> list[str]:
     """The synced fields on which an item and a product disagree (empty: they agree).
 
-    An item without an image, a price or a sale price leaves the shop's as they are, so those
-    only count when the ERP has one."""
+    An item without an image or a price leaves the shop's as they are, so those only count when
+    the ERP has one. A sale price is compared only on sites with a sale price list, where an
+    item with no price in that list means "no sale": the shop's sale price is then cleared."""
     out = []
     for key in sorted(set(erp) | set(woo)):
         a, b = erp.get(key), woo.get(key)
-        if key in ("image", "regular_price", "sale_price") and not a:
+        if key in ("image", "regular_price") and not a:
             continue
         if a != b:
             out.append(key)

@@ -43,6 +43,7 @@ class SiteConfig:
     customer_group: str = ""
     territory: str = ""
     price_list: str = ""
+    sale_price_list: str = ""
     default_warehouse: str = ""
     stock_rule: str = "Actual minus reserved"
     warehouses: list[str] = dataclasses.field(default_factory=list)
@@ -96,6 +97,7 @@ class SiteConfig:
             customer_group=doc.get("customer_group") or "",
             territory=doc.get("territory") or "",
             price_list=doc.get("price_list") or "",
+            sale_price_list=doc.get("sale_price_list") or "",
             default_warehouse=doc.get("default_warehouse") or "",
             stock_rule=doc.get("stock_rule") or "Actual minus reserved",
             warehouses=[r["warehouse"] for r in doc.get("warehouses") or [] if r.get("warehouse")],
