@@ -224,3 +224,25 @@ def test_failed_entries_keep_their_payload_and_retry_runs_them_again(world):
     enq.work()
     assert erp.get(LOG, failed[0]["name"])["status"] in ("Done", "Skipped")
     assert len(erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")})) == 1
+
+
+def test_rotating_the_secret_rewrites_the_shops_webhooks_and_the_old_one_stops_working(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    from shopsync.woocommerce.signature import generate_secret
+
+    old_secret = site.webhook_secret
+    new_secret = generate_secret()
+    with erp.transaction():
+        erp.update("WooCommerce Site", "shop1", {"webhook_secret": new_secret})
+    site = rt.load_site("shop1")
+    report = webhooks.ensure_webhooks(site, client, rotate_secret=True)
+    assert sum("new secret" in a for a in report.actions) == 8
+    sim.add_customer(email="nina@example.test", first_name="Nina", last_name="Rossi")
+    sent = sim.deliver_webhooks()
+    assert sent and all(r["status_code"] == 200 for r in sent)  # signed with the new secret
+    body, headers = shop_deliveries(sim, "customer.created")[-1]
+    from shopsync.woocommerce.signature import sign
+
+    replay = dict(headers, **{"X-WC-Webhook-Signature": sign(old_secret, body)})
+    assert requests.post(site.endpoint_url, data=body, headers=replay, timeout=10).status_code == 401

@@ -214,3 +214,12 @@ def forget_earlier_runs():
     for queue in ("default", "short", "long"):
         get_queue(queue).empty()
     return {"disabled": stale}
+
+
+def rotate(name):
+    doc = frappe.get_doc(SITE, name)
+    before = doc.get_password("webhook_secret")
+    out = doc.rotate_webhook_secret()
+    frappe.db.commit()
+    return {"actions": out["actions"], "changed": frappe.get_doc(SITE, name).get_password("webhook_secret") != before,
+            "secret": frappe.get_doc(SITE, name).get_password("webhook_secret")}

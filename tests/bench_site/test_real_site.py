@@ -174,3 +174,24 @@ def test_products_link_and_a_submitted_stock_entry_reaches_the_shop(bench, sim, 
     expected = max(0, int(sum(b["actual_qty"] - b["reserved_qty"] for b in bins if b["warehouse"].startswith("Stores"))))
     assert any(b["actual_qty"] >= 50 for b in bins) and expected > 0
     assert sim.get("products/10")["stock_quantity"] == expected
+
+
+def test_test_connection_and_rotate_secret_from_the_form(bench, sim, real_site):
+    result = bench.run("test_connection", name=real_site["name"])
+    assert result["ok"] is True and "read and write rights" in result["message"]
+    rotated = bench.run("rotate", name=real_site["name"])
+    assert rotated["changed"] and sum("new secret" in a for a in rotated["actions"]) == 8
+    # the shop signs with the new secret and the real endpoint accepts it
+    sim.add_customer(email="rotation@example.test", first_name="Rita", last_name="Tation")
+    answers = [r["status_code"] for r in sim.deliver_webhooks() if r.get("topic") == "customer.created"]
+    assert answers and set(answers) == {200}
+    bench.run("check_webhooks", name=real_site["name"])  # leave the site as the other tests expect
+
+
+def test_a_bad_key_is_reported_plainly(bench, sim):
+    name = "tmp-" + uuid.uuid4().hex[:6]
+    bench.run("make_site", name=name, url=sim.url, key="ck_test", secret="wrong-secret", host_url=bench.url)
+    result = bench.run("test_connection", name=name)
+    assert result["ok"] is False and "wrong-secret" not in result["message"]
+    assert "secret" in result["message"].lower() or "key" in result["message"].lower()
+    bench.run("delete_site", name=name, with_webhooks=False)
