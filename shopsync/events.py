@@ -35,6 +35,8 @@ def _note_moves(moves):
     if pending is None:
         pending = frappe.local.flags["shopsync_stock_moves"] = set()
         frappe.db.after_commit.add(_flush_stock)
+        # a rolled-back voucher moved nothing: forget its items, and let the next one register again
+        frappe.db.after_rollback.add(lambda: frappe.local.flags.pop("shopsync_stock_moves", None))
     pending.update(moves)
 
 

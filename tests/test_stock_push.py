@@ -413,3 +413,12 @@ def test_large_pushes_read_in_bulk_and_plan_the_same(erp, site, monkeypatch):
     assert in_bulk == by_in_lists
     assert {l.item_code: l.qty for l in in_bulk.send} == {"RW-S-001": 1, "RW-S-002": 2, "HOODIE-S": 3, "HOODIE": 3}
     assert in_bulk.skipped == {"RW-S-009": "not linked"}
+
+
+def test_a_parent_that_does_not_manage_stock_never_shows_as_differing(erp, site, client, sim):
+    sim.update_product(HOODIE, manage_stock=False)
+    receive(erp, {"HOODIE-S": 2})
+    stock.push_all_stock(erp, site, client)
+    rows = {r.item_code: r for r in stock.stock_comparison(erp, site, client)}
+    assert rows["HOODIE"].shop_qty is None and not rows["HOODIE"].differs
+    assert [r.item_code for r in rows.values() if r.differs] == []

@@ -581,6 +581,10 @@ class ComparisonRow:
 
     @property
     def differs(self) -> bool:
+        """The shop shows another quantity. A product that does not manage its own stock (a
+        variable product whose variations do) shows none, and differs from nothing."""
+        if self.shop_qty is None and self.manage_stock is False:
+            return False
         return self.shop_qty != self.erp_qty
 
 
