@@ -42,7 +42,7 @@ from tests.erp_stand_in import MemoryERP  # noqa: E402
 from tests.support.sites import add_site  # noqa: E402
 from tests.woosim import CostModel, WooSim  # noqa: E402
 
-DEFAULT_TIMINGS = REPO.parent / "shared" / "woocommerce" / "timings.json"
+from _timings import DEFAULT_TIMINGS, cost_model  # noqa: E402
 ERP_CALLS = ("get", "exists", "find", "get_value", "get_single_value", "insert", "update", "delete",
              "make_variant", "now")
 
@@ -74,13 +74,11 @@ class TimedERP:
         return self._erp.transaction()
 
 
-def cost_model(path: pathlib.Path, scale: float) -> CostModel:
+def scaled_cost_model(path: pathlib.Path, scale: float) -> CostModel:
     if not scale:
         return CostModel()
-    results = json.loads(path.read_text(encoding="utf-8"))["results"]["webhooks_paused"]
-    single = results["GET products/<id>"]["median_ms"]
-    batch100 = results["POST products/batch update 100 stock"]["median_ms"]
-    return CostModel(per_request_ms=single * scale, per_batch_item_ms=max(0.0, (batch100 - single) / 100) * scale)
+    per_request, per_item, _ = cost_model(path)
+    return CostModel(per_request_ms=per_request * scale, per_batch_item_ms=per_item * scale)
 
 
 def seed_shop(sim: WooSim, n_products: int, n_variations: int, per_parent: int) -> tuple[list[int], list[int]]:
@@ -152,7 +150,7 @@ def main() -> None:
         total = len(sim.state.products) + len(sim.state.variations)
         print(f"shop: {len(sim.state.products)} products ({len(simple_ids)} simple), {len(sim.state.variations)} "
               f"variations; seeded in {time.perf_counter() - t0:.1f} s")
-        sim.cost = cost_model(args.timings, args.scale)
+        sim.cost = scaled_cost_model(args.timings, args.scale)
         print(f"cost model: {sim.cost.per_request_ms:.1f} ms per request, {sim.cost.per_batch_item_ms:.1f} ms "
               f"per batch item (scale {args.scale:g})")
 

@@ -49,20 +49,9 @@ from shopsync.woocommerce import WooClient  # noqa: E402
 from tests.erp_stand_in import MemoryERP  # noqa: E402
 from tests.support.sites import add_site  # noqa: E402
 from tests.woosim import CostModel, WooSim  # noqa: E402
+from _timings import DEFAULT_TIMINGS, cost_model  # noqa: E402
 
-DEFAULT_TIMINGS = REPO.parent / "shared" / "woocommerce" / "timings.json"
 STORES = "Stores - TS"
-
-
-def cost_model(path: pathlib.Path, mode: str = "webhooks_paused") -> tuple[float, float, dict]:
-    results = json.loads(path.read_text(encoding="utf-8"))["results"][mode]
-    single = results["GET products/<id>"]["median_ms"]
-    batch100 = results["POST products/batch update 100 stock"]["median_ms"]
-    return single, max(0.0, (batch100 - single) / 100), {
-        "GET products/<id> median": single,
-        "PUT products/<id> median": results["PUT products/<id> stock_quantity"]["median_ms"],
-        "batch 100 median": batch100,
-    }
 
 
 def build(n: int, sim: WooSim) -> tuple[MemoryERP, SiteConfig, dict[str, int]]:
