@@ -44,6 +44,9 @@ doc_events = {
 # document goes "Not linked", and the webhook log is history.
 ignore_links_on_delete = ["WooCommerce Link", "WooCommerce Webhook Log"]
 
+# Log Settings clears Done and Skipped deliveries after 30 days (Failed ones stay).
+default_log_clearing_doctypes = {"WooCommerce Webhook Log": 30}
+
 scheduler_events = {
     "cron": {
         # Deliveries that wait with no job behind them (queue down, worker killed, retries due).

@@ -156,3 +156,9 @@ def test_queue_down_loses_nothing_the_sweeper_queues_it_later(env):
     erp.clock.advance(minutes=2)
     assert deliveries.sweep(rt) == 1
     assert enq.queue.count == 1
+
+
+def test_a_sites_secrets_never_show_in_its_repr(env):
+    erp, enq, rt, a, b = env
+    text = repr(a) + str(a)
+    assert a.webhook_secret not in text and a.consumer_secret not in text

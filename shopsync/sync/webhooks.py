@@ -78,7 +78,8 @@ def delete_webhooks(site: SiteConfig, client: Any) -> WebhookReport:
 def last_deliveries(erp: Any, site_name: str) -> dict[str, str]:
     """When the last delivery of each topic came in for this site."""
     last: dict[str, str] = {}
-    for row in erp.find(LOG_DOCTYPE, {"site": site_name}, fields=("topic", "received_at")):
+    recent = erp.find(LOG_DOCTYPE, {"site": site_name}, fields=("topic", "received_at"), order_by="received_at desc", limit=2000)
+    for row in recent:
         topic, at = row.get("topic") or "", str(row.get("received_at") or "")
         if at > last.get(topic, ""):
             last[topic] = at
