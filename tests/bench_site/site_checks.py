@@ -223,3 +223,35 @@ def rotate(name):
     frappe.db.commit()
     return {"actions": out["actions"], "changed": frappe.get_doc(SITE, name).get_password("webhook_secret") != before,
             "secret": frappe.get_doc(SITE, name).get_password("webhook_secret")}
+
+
+def contract_against_live_meta():
+    """contract.json (what the app and its stand-in rely on) against this site's own meta:
+    every field's type, mandatory flag, link target and select options."""
+    from shopsync.erp.contract import load_contract
+
+    contract = load_contract()
+    diffs, checked = [], 0
+    for doctype in contract:
+        if not frappe.db.exists("DocType", doctype):
+            diffs.append(f"{doctype}: not on this site")
+            continue
+        meta = frappe.get_meta(doctype)
+        for spec in contract[doctype].fields:
+            live = meta.get_field(spec.fieldname)
+            checked += 1
+            if live is None:
+                diffs.append(f"{doctype}.{spec.fieldname}: not on this site")
+                continue
+            if live.fieldtype != spec.fieldtype:
+                diffs.append(f"{doctype}.{spec.fieldname}: type {spec.fieldtype} here, {live.fieldtype} on the site")
+            if bool(live.reqd) != bool(spec.reqd):
+                diffs.append(f"{doctype}.{spec.fieldname}: reqd {spec.reqd} here, {live.reqd} on the site")
+            if spec.fieldtype in ("Link", "Table", "Table MultiSelect") and (live.options or "") != (spec.options or ""):
+                diffs.append(f"{doctype}.{spec.fieldname}: options {spec.options!r} here, {live.options!r} on the site")
+            if spec.fieldtype == "Select":
+                mine = [o for o in spec.select_options if o]
+                theirs = [o for o in (live.options or "").split("\n") if o]
+                if mine != theirs:
+                    diffs.append(f"{doctype}.{spec.fieldname}: options {mine} here, {theirs} on the site")
+    return {"doctypes": len(list(contract)), "fields": checked, "diffs": diffs}

@@ -195,3 +195,11 @@ def test_a_bad_key_is_reported_plainly(bench, sim):
     assert result["ok"] is False and "wrong-secret" not in result["message"]
     assert "secret" in result["message"].lower() or "key" in result["message"].lower()
     bench.run("delete_site", name=name, with_webhooks=False)
+
+
+def test_the_erpnext_contract_is_the_real_sites(bench):
+    """Every field the stand-in enforces (type, mandatory, link target, select options) is what a
+    real ERPNext 15 site with shopsync installed reports."""
+    out = bench.run("contract_against_live_meta")
+    assert out["doctypes"] >= 60 and out["fields"] > 1500
+    assert out["diffs"] == []
