@@ -255,3 +255,35 @@ def contract_against_live_meta():
                 if mine != theirs:
                     diffs.append(f"{doctype}.{spec.fieldname}: options {mine} here, {theirs} on the site")
     return {"doctypes": len(list(contract)), "fields": checked, "diffs": diffs}
+
+
+def submit_voucher(kind, item_code, qty):
+    """Submit one stock voucher of ``kind`` as a user would; the commit fires the stock hooks."""
+    company = _company()
+    abbr = frappe.db.get_value("Company", company, "abbr")
+    wh = f"Stores - {abbr}"
+    customer = frappe.get_all("Customer", pluck="name", limit=1)[0]
+    if kind == "Purchase Receipt":
+        if not frappe.db.exists("Supplier", "shopsync Test Supplier"):
+            frappe.get_doc({"doctype": "Supplier", "supplier_name": "shopsync Test Supplier", "supplier_group": "All Supplier Groups"}).insert()
+        doc = {"doctype": kind, "supplier": "shopsync Test Supplier", "company": company,
+               "items": [{"item_code": item_code, "qty": qty, "rate": 10, "warehouse": wh}]}
+    elif kind == "Stock Reconciliation":
+        doc = {"doctype": kind, "company": company, "purpose": "Stock Reconciliation",
+               "items": [{"item_code": item_code, "warehouse": wh, "qty": qty, "valuation_rate": 10}]}
+    elif kind == "Material Issue":
+        doc = {"doctype": "Stock Entry", "stock_entry_type": kind, "company": company,
+               "items": [{"item_code": item_code, "qty": qty, "s_warehouse": wh}]}
+    elif kind == "Delivery Note":
+        doc = {"doctype": kind, "customer": customer, "company": company,
+               "items": [{"item_code": item_code, "qty": qty, "rate": 20, "warehouse": wh}]}
+    elif kind == "Sales Invoice":
+        doc = {"doctype": kind, "customer": customer, "company": company, "update_stock": 1,
+               "items": [{"item_code": item_code, "qty": qty, "rate": 20, "warehouse": wh}]}
+    else:
+        raise ValueError(kind)
+    voucher = frappe.get_doc(doc)
+    voucher.insert(ignore_permissions=True)
+    voucher.submit()
+    frappe.db.commit()
+    return {"name": voucher.name, "bins": bins_of(item_code)}
