@@ -95,3 +95,40 @@ def test_generated_secrets_are_long_random_and_survive_wordpress_sanitising():
         assert re.fullmatch(r"[A-Za-z0-9_-]+", s)
     assert len(generate_secret(48)) >= 64
     assert len(generate_secret(8)) >= 43  # never shorter than 32 bytes
+
+
+def test_a_failed_webhook_call_keeps_the_secrets_out_of_a_traceback_with_locals():
+    """Frappe's Error Log prints every frame's locals; in shopsync's own frames neither the webhook
+    secret nor the consumer secret may be among what it prints, whatever the frame calls them."""
+    import pathlib
+
+    from shopsync.woocommerce import WooClient, WooError
+    from tests.woosim import WooSim
+
+    package = str(pathlib.Path(WooClient.__module__.replace(".", "/")).parts[0])
+    hidden = "WEBHOOK-SECRET-XYZ"
+    sim = WooSim().start()
+    try:
+        client = WooClient(sim.url, "ck_test", "cs_test", max_retries=0)
+        sim.faults.add("500", count=5)
+        for call in (
+            lambda: client.create_webhook("x", "order.created", "http://127.0.0.1:9/x", hidden),
+            lambda: client.update_webhook(1, secret=hidden, status="active"),
+        ):
+            try:
+                call()
+            except WooError as exc:
+                tb, printed = exc.__traceback__, []
+                while tb is not None:
+                    if f"/{package}/" in tb.tb_frame.f_code.co_filename:
+                        # what Frappe prints: every local but those named like a credential
+                        printed += [f"{k} = {v!r}" for k, v in tb.tb_frame.f_locals.items()
+                                    if k not in ("password", "passwd", "secret", "token", "key", "pwd")]
+                    tb = tb.tb_next
+                text = "\n".join(printed)
+                assert any(line.startswith("body = ") for line in printed)  # the locals were there
+                assert hidden not in text and "cs_test" not in text
+            else:
+                raise AssertionError("the shop answered 500: the call should have failed")
+    finally:
+        sim.stop()

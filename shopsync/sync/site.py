@@ -6,6 +6,8 @@ import dataclasses
 import re
 from typing import Any
 
+from shopsync.woocommerce.redacted import Secret
+
 SITE_DOCTYPE = "WooCommerce Site"
 SITE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
 
@@ -85,9 +87,9 @@ class SiteConfig:
             name=doc["name"],
             woocommerce_url=doc.get("woocommerce_url") or "",
             consumer_key=doc.get("consumer_key") or "",
-            consumer_secret=consumer_secret or doc.get("consumer_secret") or "",
+            consumer_secret=Secret(consumer_secret or _stored(doc.get("consumer_secret"))),
             enabled=bool(doc.get("enabled", 1)),
-            webhook_secret=webhook_secret or doc.get("webhook_secret") or "",
+            webhook_secret=Secret(webhook_secret or _stored(doc.get("webhook_secret"))),
             endpoint_url=doc.get("endpoint_url") or "",
             company=doc.get("company") or "",
             sync_user=doc.get("sync_user") or "",
@@ -115,6 +117,13 @@ class SiteConfig:
             orders_cursor=doc.get("orders_cursor") or "",
             products_cursor=doc.get("products_cursor") or "",
         )
+
+
+def _stored(value: object) -> str:
+    """A Password field's value as read from a document: Frappe shows a stored one as asterisks,
+    which must never be taken for the secret itself."""
+    text = str(value or "")
+    return "" if text and set(text) == {"*"} else text
 
 
 def validate_site_name(name: str) -> None:

@@ -44,6 +44,8 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 import urllib3.exceptions as u3
 
+from shopsync.woocommerce import redacted
+from shopsync.woocommerce.redacted import Payload, secret
 from shopsync.woocommerce import _oauth
 from shopsync.woocommerce.errors import (
     AuthError,
@@ -265,7 +267,7 @@ class WooClient:
         self.url = f"{parts.scheme}://{netloc}{path}"
         self.https = parts.scheme == "https"
         self._ck = consumer_key or ""
-        self._cs = consumer_secret or ""
+        self._cs = secret(consumer_secret)
         if isinstance(timeout, tuple):
             self._timeout = (float(timeout[0]), float(timeout[1]))
         else:
@@ -544,9 +546,11 @@ class WooClient:
         list the webhooks and look for the delivery URL before creating it again.
         """
         return self.post("webhooks", {"name": name, "topic": topic, "delivery_url": delivery_url,
-                                      "secret": secret, "status": status})
+                                      "secret": redacted.secret(secret), "status": status})
 
     def update_webhook(self, webhook_id: int, **fields: Any) -> dict:
+        if "secret" in fields:
+            fields["secret"] = redacted.secret(fields["secret"])
         return self.put(f"webhooks/{int(webhook_id)}", fields)
 
     def delete_webhook(self, webhook_id: int, *, missing_ok: bool = True) -> dict | None:
@@ -705,7 +709,7 @@ class WooClient:
         if idempotent is None:
             idempotent = method in IDEMPOTENT
         retries = self.max_retries if max_retries is None else max(0, max_retries)
-        body = None if data is None else json.dumps(data, ensure_ascii=False).encode("utf-8")
+        body = None if data is None else Payload(json.dumps(data, ensure_ascii=False).encode("utf-8"))
         started = time.monotonic()
         attempt = 0
         trying_query_auth = False
