@@ -20,8 +20,9 @@ def stock_moved(doc, method=None):
 
 
 def reservation_changed(doc, method=None):
-    """Sales Order submit/cancel/close: reserved quantities move without a ledger entry, and the
-    default quantity rule (actual minus reserved) depends on them."""
+    """Sales Order submit, cancel and update after submit: reserved quantities move without a
+    ledger entry, and the default quantity rule (actual minus reserved) depends on them. (Closing
+    an order fires no document event: the hourly catch-up sees its Bin change.)"""
     from shopsync.sync.stock import voucher_moves
 
     _note_moves(voucher_moves(doc.as_dict()))
@@ -44,17 +45,20 @@ def _flush_stock():
     from shopsync.jobs import flush_stock_moves
 
     moves = frappe.local.flags.pop("shopsync_stock_moves", None) or set()
-    if moves:
+    if not moves:
+        return
+    try:
         flush_stock_moves(moves)
+    except Exception:  # noqa: BLE001 - the voucher is committed; the hourly catch-up pushes it
+        frappe.log_error("shopsync: stock movements not queued (the hourly catch-up will push them)")
 
 
 def item_changed(doc, method=None):
     if frappe.flags.in_import or frappe.flags.in_install:
         return
-    frappe.enqueue(
-        "shopsync.jobs.push_item", queue="short", job_id=f"shopsync:item:{doc.name}", deduplicate=True,
-        enqueue_after_commit=True, item_code=doc.name,
-    )
+    # no job id: a save made while an earlier job runs must be pushed too (an unchanged item
+    # costs no shop request)
+    frappe.enqueue("shopsync.jobs.push_item", queue="short", enqueue_after_commit=True, item_code=doc.name)
 
 
 def item_price_changed(doc, method=None):
@@ -63,10 +67,7 @@ def item_price_changed(doc, method=None):
 
 
 def item_trashed(doc, method=None):
-    frappe.enqueue(
-        "shopsync.jobs.item_deleted", queue="short", enqueue_after_commit=True, item_code=doc.name,
-        variant_of=doc.variant_of,
-    )
+    frappe.enqueue("shopsync.jobs.item_deleted", queue="short", enqueue_after_commit=True, item_code=doc.name)
 
 
 def delivery_submitted(doc, method=None):

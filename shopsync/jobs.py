@@ -32,22 +32,36 @@ def client_for(site: SiteConfig):
     return WooClient(site.woocommerce_url, site.consumer_key, site.consumer_secret)
 
 
-def enqueue(method: str, *, job_id: str, queue: str = "default", **kwargs) -> bool:
-    job = frappe.enqueue(
-        method, queue=queue, timeout=QUEUE_TIMEOUT.get(queue), job_id=job_id, deduplicate=True,
-        enqueue_after_commit=True, **kwargs,
+def enqueue(method: str, *, job_id: str, queue: str = "default", after_commit: bool = True, **kwargs) -> bool:
+    """The runtime's enqueue: ``method`` runs in ``run_job`` as the site's user, at most one job
+    per ``job_id`` queued or running (Frappe's deduplicate). False when one already is."""
+    from frappe.utils.background_jobs import is_job_enqueued
+
+    if is_job_enqueued(job_id):
+        return False
+    frappe.enqueue(
+        "shopsync.jobs.run_job", queue=queue, timeout=QUEUE_TIMEOUT.get(queue), job_id=job_id, deduplicate=True,
+        enqueue_after_commit=after_commit, target=method, target_kwargs=kwargs,
     )
-    return job is not None or True  # after-commit jobs are pushed later; dedupe logs its drop
+    return True
 
 
 def enqueue_now(method: str, *, job_id: str, queue: str = "default", **kwargs) -> bool:
     """Queue at once: for callers already running after the commit."""
-    frappe.enqueue(method, queue=queue, timeout=QUEUE_TIMEOUT.get(queue), job_id=job_id, deduplicate=True, **kwargs)
-    return True
+    return enqueue(method, job_id=job_id, queue=queue, after_commit=False, **kwargs)
 
 
-def list_sites() -> list[str]:
-    return frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1}, pluck="name")
+def run_job(target: str, target_kwargs: dict):
+    """Every engine job runs here: as the site's "Create documents as" user (Administrator when
+    unset), never as the Guest who sent the webhook that queued it."""
+    site_name = target_kwargs.get("site_name")
+    user = frappe.db.get_value(SITE_DOCTYPE, site_name, "sync_user") if site_name else None
+    frappe.set_user(user or "Administrator")
+    return frappe.get_attr(target)(**target_kwargs)
+
+
+def list_sites(enabled: bool = True) -> list[str]:
+    return frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1} if enabled else {}, pluck="name")
 
 
 def frappe_runtime() -> Runtime:
@@ -66,11 +80,14 @@ def sweep_deliveries():
 
 
 def hourly():
-    """Every hour, per enabled site: webhook health check, order catch-up, stock catch-up."""
+    """Every hour: the webhooks of every site (a disabled one's stay paused), and per enabled
+    site the order catch-up, the stock catch-up and the product resync."""
     rt = frappe_runtime()
-    for name in rt.list_sites():
-        for job in ("check_webhooks", "catch_up_orders", "catch_up_stock", "resync_products"):
-            rt.enqueue(f"shopsync.jobs.{job}", job_id=f"shopsync:{job}:{name}", queue="long", site_name=name)
+    enabled = set(rt.list_sites())
+    for name in list_sites(enabled=False):
+        jobs = ("check_webhooks", "catch_up_orders", "catch_up_stock", "resync_products") if name in enabled else ("check_webhooks",)
+        for job in jobs:
+            enqueue(f"shopsync.jobs.{job}", job_id=f"shopsync:{job}:{name}", queue="long", after_commit=False, site_name=name)
 
 
 def check_webhooks(site_name: str):
@@ -83,7 +100,7 @@ def catch_up_orders(site_name: str):
     rt = frappe_runtime()
     site = rt.load_site(site_name)
     summary = catchup.catch_up_orders(rt.erp, site, rt.client_for(site), save_cursor=_save_cursor(site_name))
-    frappe.db.set_value(SITE_DOCTYPE, site_name, "last_catch_up_at", frappe.utils.now())
+    frappe.db.set_value(SITE_DOCTYPE, site_name, "last_catch_up_at", frappe.utils.now(), update_modified=False)
     if summary.seen or summary.failed:
         frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Order catch-up: {summary}")
     frappe.db.commit()
@@ -92,7 +109,7 @@ def catch_up_orders(site_name: str):
 
 def _save_cursor(site_name: str):
     def save(cursor: str) -> None:
-        frappe.db.set_value(SITE_DOCTYPE, site_name, "orders_cursor", cursor)
+        frappe.db.set_value(SITE_DOCTYPE, site_name, "orders_cursor", cursor, update_modified=False)
         frappe.db.commit()
 
     return save
@@ -175,33 +192,40 @@ def push_order_status(delivery_note: str):
     sales_orders = order_status.sales_orders_of_delivery(rt.erp, delivery_note)
     for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "push_order_status": 1}, pluck="name"):
         site = rt.load_site(name)
-        order_status.push_delivered(rt.erp, site, rt.client_for(site), sales_orders)
+        report = order_status.push_delivered(rt.erp, site, rt.client_for(site), sales_orders)
+        for so, why in report.failed:
+            frappe.get_doc("Sales Order", so).add_comment("Info", f"WooCommerce ({name}): not marked completed: {why}")
 
 
 # --- products ------------------------------------------------------------------------------------
 
-def _sites_pushing_products():
+def _enabled_site_configs():
     rt = frappe_runtime()
     for name in rt.list_sites():
-        site = rt.load_site(name)
-        if site.pushes_products():
-            yield rt, site
+        yield rt, rt.load_site(name)
 
 
 def push_item(item_code: str):
-    """After an Item or its selling price changed: the product follows, on every site that pushes."""
+    """After an Item or its selling price changed: every enabled site; the engine follows the
+    site's direction (pushes the product, or marks the link Out of sync on a shop-to-ERP site)."""
     from shopsync.sync import products
 
-    for rt, site in _sites_pushing_products():
-        products.push_item(rt.erp, site, rt.client_for(site), item_code)
+    for rt, site in _enabled_site_configs():
+        try:
+            products.push_item(rt.erp, site, rt.client_for(site), item_code)
+        except Exception:  # noqa: BLE001 - one shop down never stops the others
+            frappe.log_error(f"shopsync: product push of {item_code} to {site.name}")
 
 
-def item_deleted(item_code: str, variant_of: str | None = None):
-    """An Item deleted or disabled: its product becomes a draft, never deleted."""
+def item_deleted(item_code: str):
+    """An Item deleted or disabled: its product becomes a draft (never deleted); the link says so."""
     from shopsync.sync import products
 
-    for rt, site in _sites_pushing_products():
-        products.item_deleted(rt.erp, site, rt.client_for(site), item_code)
+    for rt, site in _enabled_site_configs():
+        try:
+            products.item_deleted(rt.erp, site, rt.client_for(site), item_code)
+        except Exception:  # noqa: BLE001
+            frappe.log_error(f"shopsync: product draft of {item_code} on {site.name}")
 
 
 def resync_products(site_name: str):
@@ -210,9 +234,12 @@ def resync_products(site_name: str):
 
     rt = frappe_runtime()
     site = rt.load_site(site_name)
+    if not site.products_cursor:
+        # no first sync yet: it is the user's to preview and start, never the scheduler's
+        return "no first product sync yet"
     result = products.run_sync(rt.erp, site, rt.client_for(site), since=site.products_cursor)
     if result.cursor:
-        frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor)
+        frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor, update_modified=False)
     frappe.db.commit()
     return result.summary()
 
@@ -228,7 +255,7 @@ def first_product_sync(site_name: str, keep=False):
 
     result = products.run_first_sync(rt.erp, site, rt.client_for(site), keep=keep, progress=progress)
     if result.cursor:
-        frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor)
+        frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor, update_modified=False)
     frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Product sync: {result.summary()}")
     frappe.db.commit()
     return result.summary()
@@ -261,4 +288,5 @@ def flush_stock_moves(moves):
 
     rt = frappe_runtime()
     sites = [rt.load_site(name) for name in rt.list_sites()]
-    stock.stock_moved(sites, stock.PendingStock(get_redis_conn()), enqueue_now, sorted(moves))
+    pending = stock.PendingStock(get_redis_conn(), namespace=frappe.local.site)
+    stock.stock_moved(sites, pending, enqueue_now, sorted(moves))

@@ -93,3 +93,39 @@ def test_a_dead_jobs_flag_expires(redis_url):
     while pending.holder("fr") and time.monotonic() < deadline:
         time.sleep(0.005)
     assert pending.add_and_schedule("fr", ["B"], enqueue)
+
+
+def test_two_erps_on_one_redis_with_a_shop_of_the_same_name_keep_apart(redis_url):
+    """A bench's Frappe sites share its queue Redis; each may call its shop "shop"."""
+    one = stock.PendingStock(conn(redis_url), namespace="erp-one.local")
+    two = stock.PendingStock(conn(redis_url), namespace="erp-two.local")
+    enqueue = Recorder()
+    assert one.add_and_schedule("shop", ["A"], enqueue)
+    assert two.add_and_schedule("shop", ["B"], enqueue)  # not held by the other ERP's flag
+    assert [j["namespace"] for j in enqueue.jobs] == ["erp-one.local", "erp-two.local"]
+    assert one.drain("shop") == {"A"} and two.drain("shop") == {"B"}
+
+
+def test_a_job_that_breaks_puts_its_items_back_and_frees_the_site(redis_url):
+    pending = stock.PendingStock(conn(redis_url))
+    enqueue = Recorder()
+    assert pending.add_and_schedule("fr", ["A", "B"], enqueue)
+    token = enqueue.jobs[0]["token"]
+    site = SiteConfig("fr", "http://x/", "ck", "cs", warehouses=["Stores - TS"])
+
+    class BrokenERP:
+        def find(self, *a, **k):
+            raise RuntimeError("database went away")
+
+        def __getattr__(self, name):
+            raise RuntimeError("database went away")
+
+    try:
+        stock.run_pending(BrokenERP(), site, client=None, pending=pending, token=token)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the job should have failed")
+    assert pending.holder("fr") is None  # the next movement queues a job at once
+    assert pending.add_and_schedule("fr", ["C"], enqueue) and len(enqueue.jobs) == 2
+    assert pending.drain("fr") == {"A", "B", "C"}  # nothing lost

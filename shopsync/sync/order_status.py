@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from shopsync.erp.port import ERP
 from shopsync.sync.links import LINK_DOCTYPE
 from shopsync.sync.site import SiteConfig
+from shopsync.woocommerce.errors import WooError
 
 DONE_STATUSES = ("completed", "cancelled", "refunded", "failed")
 
@@ -22,6 +23,7 @@ DONE_STATUSES = ("completed", "cancelled", "refunded", "failed")
 class StatusPush:
     completed: list[int] = dataclasses.field(default_factory=list)
     left: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (sales order, why)
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (sales order, the shop's error)
 
 
 def sales_orders_of_delivery(erp: ERP, delivery_note: str) -> set[str]:
@@ -42,10 +44,14 @@ def push_delivered(erp: ERP, site: SiteConfig, client: Any, sales_orders: Iterab
             report.left.append((name, "not fully delivered"))
             continue
         woo_id = int(links[0]["woo_id"])
-        current = client.get(f"orders/{woo_id}")
-        if current.get("status") in DONE_STATUSES:
-            report.left.append((name, f"already {current.get('status')} in the shop"))
+        try:  # one order the shop refuses, or a shop down, never stops the others
+            current = client.get(f"orders/{woo_id}")
+            if current.get("status") in DONE_STATUSES:
+                report.left.append((name, f"already {current.get('status')} in the shop"))
+                continue
+            client.put(f"orders/{woo_id}", {"status": "completed"})
+        except WooError as exc:
+            report.failed.append((name, str(exc)))
             continue
-        client.put(f"orders/{woo_id}", {"status": "completed"})
         report.completed.append(woo_id)
     return report

@@ -761,18 +761,24 @@ class PendingStock:
       queued *or running*, so a movement in the last instant of a job would be lost.)
     """
 
-    def __init__(self, redis_conn: Any, ttl: int = SCHEDULED_TTL):
+    def __init__(self, redis_conn: Any, ttl: int = SCHEDULED_TTL, namespace: str = ""):
+        """``namespace``: what sets apart the ERPs sharing one Redis (a bench's Frappe sites
+        share its queue Redis, and two of them may each name a shop "shop")."""
         self.redis = redis_conn
         self.ttl = ttl
+        self.namespace = namespace
 
     # -- keys ---------------------------------------------------------------------------------
-    @staticmethod
-    def pending_key(site: str) -> str:
-        return PENDING_KEY.format(site=site)
+    def pending_key(self, site: str) -> str:
+        return PENDING_KEY.format(site=site) + (f"@{self.namespace}" if self.namespace else "")
 
-    @staticmethod
-    def scheduled_key(site: str) -> str:
-        return SCHEDULED_KEY.format(site=site)
+    def scheduled_key(self, site: str) -> str:
+        return SCHEDULED_KEY.format(site=site) + (f"@{self.namespace}" if self.namespace else "")
+
+    def put_back(self, site: str, item_codes: Iterable[str]) -> None:
+        codes = sorted(set(item_codes))
+        if codes:
+            self.redis.sadd(self.pending_key(site), *codes)
 
     # -- the hook's side ----------------------------------------------------------------------
     def add(self, site: str, item_codes: Iterable[str]) -> str | None:
@@ -796,7 +802,8 @@ class PendingStock:
         if token is None:
             return False
         try:
-            queued = enqueue(JOB_METHOD, job_id=stock_job_id(site, token), queue=JOB_QUEUE, site_name=site, token=token)
+            queued = enqueue(JOB_METHOD, job_id=stock_job_id(site, token), queue=JOB_QUEUE, site_name=site, token=token,
+                             namespace=self.namespace)
         except Exception:
             self.release(site, token)
             raise
@@ -875,7 +882,15 @@ def run_pending(
     while True:
         codes = pending.drain(site.name, limit)
         if codes:
-            report.merge(push_stock(erp, site, client, codes, progress=alive))
+            try:
+                report.merge(push_stock(erp, site, client, codes, progress=alive))
+            except BaseException:
+                # not the shop's refusal (push_stock records those): a bug, the database, a
+                # killed job. The items go back and the flag is given up, so the next movement
+                # queues a job again instead of finding the site held for the flag's lifetime.
+                pending.put_back(site.name, codes)
+                pending.release(site.name, token)
+                raise
             if budget is not None and time.monotonic() - started >= budget and pending.size(site.name):
                 pending.touch(site.name, token)
                 report.more = True
@@ -890,7 +905,7 @@ def run_pending(
         return report
 
 
-def run_stock_job(site_name: str, token: str = "") -> str:
+def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
     """The RQ entry point queued by :meth:`PendingStock.add_and_schedule`.
 
     Uses the installed runtime (``shopsync.sync.runtime``) for the ERP, the site and its client,
@@ -906,7 +921,7 @@ def run_stock_job(site_name: str, token: str = "") -> str:
     job = get_current_job()
     if job is None:
         raise RuntimeError("run_stock_job runs inside an RQ job (it uses the queue's Redis)")
-    pending = PendingStock(job.connection)
+    pending = PendingStock(job.connection, namespace=namespace)
     if not site.enabled:
         pending.drain(site_name)
         pending.release(site_name, token)
@@ -919,7 +934,7 @@ def run_stock_job(site_name: str, token: str = "") -> str:
         # still running, and a queue drops a job whose id is queued or running).
         try:
             queued = rt.enqueue(JOB_METHOD, job_id=stock_job_id(site_name, uuid.uuid4().hex[:16]),
-                                queue=JOB_QUEUE, site_name=site_name, token=token)
+                                queue=JOB_QUEUE, site_name=site_name, token=token, namespace=namespace)
         except Exception:  # noqa: BLE001 - the queue is down: the next movement or the hourly job
             queued = False
         if queued is False:
