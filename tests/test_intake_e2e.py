@@ -246,3 +246,46 @@ def test_rotating_the_secret_rewrites_the_shops_webhooks_and_the_old_one_stops_w
 
     replay = dict(headers, **{"X-WC-Webhook-Signature": sign(old_secret, body)})
     assert requests.post(site.endpoint_url, data=body, headers=replay, timeout=10).status_code == 401
+
+
+def test_an_order_failing_for_a_reason_that_may_pass_is_queued_again_not_failed(world):
+    """The shop does not answer for a product of the order: retried with backoff, then done."""
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 16, "quantity": 1}])
+    sim.deliver_webhooks()
+    sim.faults.add("503", count=200, path="/wp-json/wc/v3/products")  # the product lookups fail
+    enq.work()
+    entry = [e for e in entries(erp, resource="order", resource_id=order["id"]) if e["status"] != "Skipped"][0]
+    assert entry["status"] == "Queued" and entry["next_attempt_at"], entry
+    sim.faults.clear()
+    erp.clock.advance(minutes=1)
+    deliveries.sweep(rt)
+    enq.work()
+    assert erp.get(LOG, entry["name"])["status"] == "Done"
+
+
+def test_an_order_trashed_in_the_shop_stays_cancelled_whatever_order_its_deliveries_take(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 11, "quantity": 1}])
+    sim.deliver_webhooks()
+    enq.work()
+    # the delete's delivery and an older update's arrive together, the update last
+    from shopsync.woocommerce.signature import sign
+
+    update_body, update_headers = shop_deliveries(sim, "order.updated")[-1]
+    delete_body = json.dumps({"id": order["id"]}).encode()
+    delete_headers = dict(update_headers, **{"X-WC-Webhook-Topic": "order.deleted", "X-WC-Webhook-Event": "deleted",
+                                             "X-WC-Webhook-Signature": sign(site.webhook_secret, delete_body)})
+    again = json.loads(update_body)
+    again["customer_note"] = "sent again by a slow proxy"
+    raw = json.dumps(again).encode()
+    update_headers = dict(update_headers, **{"X-WC-Webhook-Signature": sign(site.webhook_secret, raw)})
+    enq.down = True  # both are stored before the job runs
+    assert requests.post(site.endpoint_url, data=delete_body, headers=delete_headers, timeout=10).status_code == 200
+    assert requests.post(site.endpoint_url, data=raw, headers=update_headers, timeout=10).status_code == 200
+    enq.down = False
+    deliveries.process_resource(rt, "shop1", "order", order["id"])
+    [link] = erp.find("WooCommerce Link", {"site": "shop1", "link_type": "Order", "woo_id": order["id"]}, fields=("erp_name",))
+    assert erp.get("Sales Order", link["erp_name"])["docstatus"] == 2

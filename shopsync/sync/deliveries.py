@@ -55,6 +55,13 @@ class PermanentError(Exception):
     """Raised by a handler for bad data: no retry will help."""
 
 
+class TransientError(Exception):
+    """Raised by a handler for a failure that may pass (the shop or the database busy): the entry
+    is queued again with backoff."""
+
+    transient = True
+
+
 def is_transient(exc: BaseException) -> bool:
     if getattr(exc, "transient", False):
         return True
@@ -105,7 +112,9 @@ def process_resource(rt: Runtime, site_name: str, resource: str, resource_id: in
         if not waiting:
             return statuses
         # Oldest state first; WooCommerce builds each body at send time, so a later date wins.
-        waiting.sort(key=lambda e: (e.get("date_modified_gmt") or "", str(e.get("received_at") or "")))
+        # A deletion carries no date (its body is just the id): it goes last, so an update
+        # waiting beside it can never bring the deleted resource back.
+        waiting.sort(key=lambda e: (e.get("event") == "deleted", e.get("date_modified_gmt") or "", str(e.get("received_at") or "")))
         for entry in waiting:
             seen.add(entry["name"])
             statuses.append(process_entry(rt, site, entry))

@@ -901,11 +901,11 @@ def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], clie
 
 
 def as_delivery_outcome(outcome: OrderOutcome) -> Any:
-    from shopsync.sync.deliveries import Outcome
+    from shopsync.sync.deliveries import Outcome, TransientError
 
     if outcome.status == FAILED:
-        if outcome.retryable and outcome.error is not None:
-            raise outcome.error
+        if outcome.retryable:
+            raise TransientError(outcome.message) from outcome.error
         return Outcome("Failed", outcome.message)
     if outcome.status == NEEDS_ATTENTION:
         return Outcome("Failed", "Needs attention: " + outcome.message)
