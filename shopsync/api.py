@@ -34,8 +34,14 @@ def _site_doc(site: str):
 
 
 @frappe.whitelist(methods=["POST"])
-def test_connection(site: str):
-    return _site_doc(site).run_connection_test()
+def test_connection(site: str | None = None, url: str | None = None, key: str | None = None, secret: str | None = None):
+    """Test connection, from the form as it is (a new site, or keys typed and not saved yet)."""
+    if site and frappe.db.exists("WooCommerce Site", site):
+        doc = _site_doc(site)
+    else:
+        frappe.only_for("System Manager")
+        doc = frappe.new_doc("WooCommerce Site")
+    return doc.run_connection_test(url=url, key=key, secret=secret)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -152,6 +158,7 @@ def item_links(item_code: str):
     """The Item form's indicator: this item's link on every site ("#Woo: 68", state)."""
     from shopsync.sync import product_mapping
 
+    frappe.has_permission("Item", "read", item_code, throw=True)
     rows = frappe.get_all("WooCommerce Link", filters={"link_type": "Item", "erp_name": item_code},
                           fields=["site", "woo_id", "woo_variation_id", "state", "last_error"])
     for row in rows:

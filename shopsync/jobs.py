@@ -135,7 +135,9 @@ def run_import(import_name: str, echo=None):
     rt = frappe_runtime()
     site = rt.load_site(doc.site)
     client = rt.client_for(site)
-    state = json.loads(doc.resume_state) if doc.resume_state and doc.status == "Interrupted" else None
+    # everything but a finished import resumes from what it saved (a killed worker leaves it
+    # Running or Queued, never Interrupted)
+    state = json.loads(doc.resume_state) if doc.resume_state and doc.status != "Done" else None
     doc.db_set({"status": "Running", "started_at": frappe.utils.now(), "finished_at": None})
     frappe.db.commit()
 

@@ -41,13 +41,16 @@ class WooCommerceSite(Document):
             deduplicate=True, enqueue_after_commit=True, site_name=self.name,
         )
 
-    def on_trash(self):
+    def _refuse_delete_with_links(self):
         # Links tie ERP documents to this shop: keep them, and the site, unless there are none.
         if frappe.db.exists("WooCommerce Link", {"site": self.name}):
             frappe.throw(
                 _("{0} has linked documents: disable it instead of deleting it.").format(self.name),
                 frappe.LinkExistsError,
             )
+
+    def on_trash(self):
+        self._refuse_delete_with_links()
         frappe.cache().delete_value("shopsync:enabled_sites")
         frappe.db.delete("WooCommerce Webhook Log", {"site": self.name})
         frappe.db.delete("WooCommerce Blacklist Entry", {"site": self.name})
@@ -72,16 +75,26 @@ class WooCommerceSite(Document):
 
     # --- desk actions (shopsync.api) --------------------------------------------------------------
     def delete_with_webhooks(self):
-        """Delete the shop's webhooks for this site, then the site."""
+        """Delete the shop's webhooks for this site, then the site (refused first, before the
+        shop is touched, when the site has links)."""
+        self._refuse_delete_with_links()
         report = webhooks.delete_webhooks(self._config(), self._client())
         frappe.flags.shopsync_webhooks_deleted = self.name
         frappe.delete_doc(self.doctype, self.name)
         return {"actions": report.actions}
 
-    def run_connection_test(self):
-        result = self._client().check_connection()
+    def run_connection_test(self, url=None, key=None, secret=None):
+        """Call the shop with the form's values (saved or not: a typed secret is used, the
+        asterisks of a stored one are not) and say plainly what is wrong."""
+        from shopsync.sync.site import _stored
+        from shopsync.woocommerce import WooClient
+
+        stored = self.get_password("consumer_secret", raise_exception=False) if not self.is_new() else ""
+        client = WooClient(url or self.woocommerce_url, key or self.consumer_key, _stored(secret) or stored or "")
+        result = client.check_connection()
         message = result.summary()
-        self.db_set("connection_status", f"{frappe.utils.now()}: {message}")
+        if not self.is_new():
+            self.db_set("connection_status", f"{frappe.utils.now()}: {message}", update_modified=False)
         return {"ok": result.ok, "message": message}
 
     def rotate_webhook_secret(self):

@@ -11,9 +11,14 @@ def execute(filters=None):
     filters = frappe._dict(filters or {})
     if not filters.site:
         return columns(), []
+    from shopsync.woocommerce import WooError
+
     rt = frappe_runtime()
     site = rt.load_site(filters.site)
-    rows = stock.stock_comparison(rt.erp, site, rt.client_for(site))
+    try:
+        rows = stock.stock_comparison(rt.erp, site, rt.client_for(site))
+    except WooError as exc:
+        frappe.throw(_("The shop's quantities could not be read: {0}").format(exc), title=_("WooCommerce"))
     data = [
         {
             "item_code": r.item_code, "kind": r.kind, "erp_qty": r.erp_qty, "shop_qty": r.shop_qty,

@@ -31,7 +31,7 @@ def columns():
         {"fieldname": "item_code", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 180},
         {"fieldname": "item_name", "label": _("Item name"), "fieldtype": "Data", "width": 200},
         {"fieldname": "woo", "label": _("WooCommerce"), "fieldtype": "Data", "width": 120},
-        {"fieldname": "state", "label": _("Sync state"), "fieldtype": "Data", "width": 110},
+        {"fieldname": "state", "label": _("Sync state"), "fieldtype": "Data", "width": 140},
         {"fieldname": "changed", "label": _("Changed on"), "fieldtype": "Data", "width": 90},
         {"fieldname": "blacklisted", "label": _("Blacklisted"), "fieldtype": "Check", "width": 90},
         {"fieldname": "last_error", "label": _("Last error"), "fieldtype": "Data", "width": 260},
