@@ -287,3 +287,12 @@ def submit_voucher(kind, item_code, qty):
     voucher.submit()
     frappe.db.commit()
     return {"name": voucher.name, "bins": bins_of(item_code)}
+
+
+def invoices_of(site):
+    out = {}
+    for oid, so in orders_of(site).items():
+        invoices = frappe.get_all("Sales Invoice Item", filters={"sales_order": so["name"], "docstatus": 1}, pluck="parent")
+        out[oid] = {"sales_order": so["name"], "owner": frappe.db.get_value("Sales Order", so["name"], "owner"),
+                    "invoices": sorted(set(invoices))}
+    return out

@@ -232,3 +232,18 @@ def test_customers_import_from_the_command_line(bench, sim, real_site):
     assert "customers:" in out and "failed" in out
     again = bench.cli("shopsync-import", real_site["name"], "--customers")
     assert " 0 created" in again, again
+
+
+def test_a_webhook_job_run_by_a_real_worker_makes_the_invoice_as_the_sites_user(bench, sim):
+    """The delivery came from a guest request; its job must not run as Guest (ERPNext would refuse
+    to map the Sales Invoice)."""
+    name = "tmp-" + uuid.uuid4().hex[:6]
+    bench.run("make_site", name=name, url=sim.url, key="ck_test", secret="cs_test", host_url=bench.url,
+              create_sales_invoice=1)
+    bench.run("check_webhooks", name=name)
+    order = sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 12, "quantity": 1}])
+    sim.deliver_webhooks()
+    bench.cli("worker", "--queue", "default,short,long", "--burst")
+    made = bench.run("invoices_of", site=name)[str(order["id"])]
+    assert made["owner"] == "Administrator" and len(made["invoices"]) == 1, made
+    bench.run("set_enabled", name=name, enabled=0)
