@@ -23,6 +23,7 @@ def load_site(name: str) -> SiteConfig:
         doc.as_dict(),
         consumer_secret=doc.get_password("consumer_secret", raise_exception=False) or "",
         webhook_secret=doc.get_password("webhook_secret", raise_exception=False) or "",
+        previous_webhook_secret=doc.get_password("previous_webhook_secret", raise_exception=False) or "",
     )
 
 

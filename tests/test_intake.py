@@ -162,3 +162,20 @@ def test_a_sites_secrets_never_show_in_its_repr(env):
     erp, enq, rt, a, b = env
     text = repr(a) + str(a)
     assert a.webhook_secret not in text and a.consumer_secret not in text
+
+
+def test_after_a_rotation_the_old_secret_is_accepted_for_a_day_only(env):
+    erp, enq, rt, a, b = env
+    from shopsync.woocommerce.signature import generate_secret
+
+    old = a.webhook_secret
+    with erp.transaction():
+        erp.update("WooCommerce Site", "shop-a", {"webhook_secret": generate_secret(), "previous_webhook_secret": old,
+                                                 "secret_rotated_at": erp.now()})
+    body = order_body()
+    assert intake.receive(rt, "shop-a", body, headers(old, body)).status == 200  # a webhook not rewritten yet
+    erp.clock.advance(hours=25)
+    later = order_body(order_id=46)
+    assert intake.receive(rt, "shop-a", later, headers(old, later)).status == 401
+    new = rt.load_site("shop-a").webhook_secret
+    assert intake.receive(rt, "shop-a", later, headers(new, later)).status == 200

@@ -14,6 +14,7 @@ SITE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
 STOCK_RULES = ("Actual minus reserved", "Actual", "Projected")
 DIRECTIONS = ("Both ways", "Shop to ERP", "ERP to shop")
 DEFAULT_ORDER_STATUSES = ("processing", "on-hold", "completed")
+ROTATION_GRACE = __import__("datetime").timedelta(hours=24)
 
 #: The webhooks every enabled site keeps in its shop.
 WEBHOOK_TOPICS = (
@@ -36,6 +37,9 @@ class SiteConfig:
     consumer_secret: str = dataclasses.field(repr=False)
     enabled: bool = True
     webhook_secret: str = dataclasses.field(default="", repr=False)
+    #: the secret before the last rotation, accepted for ``ROTATION_GRACE`` after it
+    previous_webhook_secret: str = dataclasses.field(default="", repr=False)
+    secret_rotated_at: str = ""
     endpoint_url: str = ""
     company: str = ""
     sync_user: str = ""
@@ -63,6 +67,24 @@ class SiteConfig:
     orders_cursor: str = ""
     products_cursor: str = ""
 
+    def secrets_accepted(self, now: str) -> list[str]:
+        """The secrets a delivery may be signed with at ``now`` (ERP clock): the current one, and
+        the previous one during the grace period after a rotation (WooCommerce keeps signing
+        with the old one until each webhook has been rewritten)."""
+        accepted = [self.webhook_secret] if self.webhook_secret else []
+        if self.previous_webhook_secret and self.in_rotation_grace(now):
+            accepted.append(self.previous_webhook_secret)
+        return accepted
+
+    def in_rotation_grace(self, now: str) -> bool:
+        if not self.secret_rotated_at:
+            return False
+        import datetime as dt
+
+        rotated = dt.datetime.strptime(str(self.secret_rotated_at)[:19], "%Y-%m-%d %H:%M:%S")
+        current = dt.datetime.strptime(str(now)[:19], "%Y-%m-%d %H:%M:%S")
+        return current - rotated < ROTATION_GRACE
+
     @property
     def stock_warehouses(self) -> list[str]:
         """The warehouses whose stock the shop sees (the default warehouse when none are set)."""
@@ -78,7 +100,8 @@ class SiteConfig:
         return self.tax_rates.get(int(rate_id or 0)) or self.tax_account
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], consumer_secret: str = "", webhook_secret: str = "") -> "SiteConfig":
+    def from_doc(cls, doc: dict[str, Any], consumer_secret: str = "", webhook_secret: str = "",
+                 previous_webhook_secret: str = "") -> "SiteConfig":
         """Build from a WooCommerce Site document (secrets come decrypted, apart from the doc)."""
         statuses = tuple(
             s.strip() for s in (doc.get("order_statuses") or ",".join(DEFAULT_ORDER_STATUSES)).split(",") if s.strip()
@@ -90,6 +113,8 @@ class SiteConfig:
             consumer_secret=Secret(consumer_secret or _stored(doc.get("consumer_secret"))),
             enabled=bool(doc.get("enabled", 1)),
             webhook_secret=Secret(webhook_secret or _stored(doc.get("webhook_secret"))),
+            previous_webhook_secret=Secret(previous_webhook_secret or _stored(doc.get("previous_webhook_secret"))),
+            secret_rotated_at=str(doc.get("secret_rotated_at") or ""),
             endpoint_url=doc.get("endpoint_url") or "",
             company=doc.get("company") or "",
             sync_user=doc.get("sync_user") or "",

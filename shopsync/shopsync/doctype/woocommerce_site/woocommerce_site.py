@@ -98,19 +98,30 @@ class WooCommerceSite(Document):
         return {"ok": result.ok, "message": message}
 
     def rotate_webhook_secret(self):
+        """A new secret, committed before the shop is called; the old one stays accepted for 24
+        hours, and until then every hourly check writes the new one to the shop's webhooks again,
+        so a rotation cut short by the shop going down finishes by itself."""
+        self.previous_webhook_secret = self.get_password("webhook_secret", raise_exception=False) or ""
         self.webhook_secret = generate_secret()
+        self.secret_rotated_at = frappe.utils.now()
         self.save()
-        report = webhooks.ensure_webhooks(self._config(), self._client(), rotate_secret=True)
+        frappe.db.commit()
+        try:
+            report = webhooks.ensure_webhooks(self._config(), self._client(), rotate_secret=True)
+        except Exception as exc:  # noqa: BLE001 - the hourly check finishes the rotation
+            return {"actions": [_("The new secret is saved; the shop could not be reached ({0}). The hourly check will write it to the webhooks; the old secret is accepted until then.").format(exc)]}
         self._store_webhook_rows(report)
         return {"actions": report.actions}
 
     def check_webhooks(self):
         from shopsync.erp.frappe_erp import FrappeERP
 
-        report = webhooks.ensure_webhooks(self._config(), self._client())
+        config = self._config()
+        report = webhooks.ensure_webhooks(config, self._client(), rotate_secret=config.in_rotation_grace(frappe.utils.now()))
         self._store_webhook_rows(report, webhooks.last_deliveries(FrappeERP(), self.name))
-        if report.actions:
-            self.add_comment("Info", _("Webhooks: {0}").format("; ".join(report.actions)))
+        news = [a for a in report.actions if "new secret" not in a]  # rewrites during a rotation's grace
+        if news:
+            self.add_comment("Info", _("Webhooks: {0}").format("; ".join(news)))
         return {"actions": report.actions, "rows": report.rows}
 
     def _store_webhook_rows(self, report, last=None):
