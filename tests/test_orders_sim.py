@@ -267,3 +267,29 @@ def test_a_partial_refund_leaves_the_sales_order_a_full_one_cancels_it(erp, site
     sim.update_order(order["id"], status="refunded")
     full = import_order(erp, site, sim.get(f"orders/{order['id']}"), client)
     assert full.status == "cancelled" and erp.get("Sales Order", first.sales_order)["docstatus"] == 2
+
+
+def test_an_order_modified_during_the_catch_up_does_not_hide_another(erp, site, sim, client):
+    """Listing by modified date, an order changed mid-run moves to the end: paging by page number
+    would then skip the order after it, and the cursor would move past it for good."""
+    from shopsync.sync.orders import SKIPPED, OrderOutcome
+
+    start = sim.get("orders/49")["date_modified_gmt"]
+    sim.advance_clock(5)
+    created = [sim.add_order(status="processing", customer_id=3, line_items=[{"product_id": 10, "quantity": 1}])["id"]
+               for _ in range(230)]
+    site.orders_cursor = start.replace("T", " ")
+    seen: list[int] = []
+
+    def importer(erp_, site_, order, client_):
+        seen.append(order["id"])
+        if len(seen) == 20:  # a customer edits an order already caught up
+            sim.advance_clock(5)
+            sim.update_order(created[3], customer_note="changed during the run")
+        return OrderOutcome(order_id=order["id"], status=SKIPPED, reason="counted only",
+                            modified_gmt=order.get("date_modified_gmt") or "")
+
+    summary = catchup.catch_up_orders(erp, site, client, save_cursor=lambda c: None, importer=importer)
+    assert set(created) <= set(seen)  # none skipped
+    assert seen.count(created[3]) == 2  # the changed one seen again, in its new state
+    assert summary.cursor >= sim.get(f"orders/{created[3]}")["date_modified_gmt"]

@@ -145,12 +145,10 @@ def catch_up_orders(
             save_cursor(summary.cursor)
             summary.notes.append(f"first catch-up: orders modified after {summary.cursor} GMT will be caught up from now on")
         return summary
-    after = _wc(_parse(start) - dt.timedelta(seconds=1))
-    params = {"modified_after": after, "dates_are_gmt": "true", "orderby": "modified", "order": "asc"}
     cursor = saved = summary.cursor
     held = False  # a retryable failure holds the cursor where it is
     count = 0
-    for order in client.iter("orders", params, per_page=PER_PAGE):
+    for order in _modified_since(client, start):
         outcome = importer(erp, site, order, client)
         summary.add(outcome)
         modified = str(order.get("date_modified_gmt") or "")
@@ -168,6 +166,35 @@ def catch_up_orders(
     if held:
         summary.notes.append("the cursor stops before an order that may import later (the shop or the ERP was busy)")
     return summary
+
+
+def _modified_since(client: Any, start: str) -> Iterable[dict[str, Any]]:
+    """Orders modified after ``start`` (GMT), oldest first, each state once.
+
+    Paged by key, not by page number: an order modified while the catch-up runs moves to the end
+    of a ``modified`` listing, and page numbers would then skip the order after it. Each page asks
+    again from the newest date seen (one second early: WooCommerce's dates have one-second steps
+    and ``modified_after`` is strict); orders already seen in that state are passed over. Only
+    when a whole page shares one second does it turn the page."""
+    seen: dict[int, str] = {}
+    after, page_no = start, 1
+    while True:
+        params = {"modified_after": _wc(_parse(after) - dt.timedelta(seconds=1)), "dates_are_gmt": "true",
+                  "orderby": "modified", "order": "asc", "per_page": PER_PAGE, "page": page_no}
+        page = list(client.get("orders", params) or [])
+        for order in page:
+            state = str(order.get("date_modified_gmt") or "")
+            if seen.get(order.get("id")) == state:
+                continue
+            seen[order.get("id")] = state
+            yield order
+        if len(page) < PER_PAGE:
+            return
+        newest = max(str(o.get("date_modified_gmt") or "") for o in page)
+        if newest > after:
+            after, page_no = newest, 1
+        else:
+            page_no += 1
 
 
 # --- import from a date range -----------------------------------------------------------------------
