@@ -115,22 +115,32 @@ def run_product_sync(site: str, keep: str | None = None):
     return {"message": _("Product sync queued: progress shows on the site form."), "ok": True}
 
 
+def _queue_site_job(site: str, action: str, **kwargs):
+    """Whole-catalogue work runs in a job (a shop of 10,000 products outlasts a web request);
+    its result comes back as a message and a comment on the site."""
+    _site_doc(site)
+    frappe.enqueue("shopsync.jobs.site_action", queue="long", job_id=f"shopsync:{action}:{site}", deduplicate=True,
+                   site_name=site, action=action, user=frappe.session.user, **kwargs)
+    return {"message": _("Queued: the result will show here and in the site's comments."), "ok": True}
+
+
 @frappe.whitelist(methods=["POST"])
 def associate_by_sku(site: str, keep: str | None = None):
-    from shopsync.sync import products
-
-    rt, config, client = _runtime_and_site(site)
-    return {"message": products.associate_by_sku(rt.erp, config, client, keep=keep or None).summary(), "ok": True}
+    return _queue_site_job(site, "associate_by_sku", keep=keep or None)
 
 
 @frappe.whitelist(methods=["POST"])
 def resync(site: str, winner: str, links=None):
-    """Resync a link, a selection of links, or (no links) the whole site; ``winner`` is shop or erp."""
+    """Resync a selection of links (at once), or the whole site (in a job); ``winner`` is shop or erp."""
     from shopsync.sync import products
 
-    rt, config, client = _runtime_and_site(site)
+    if winner not in ("shop", "erp"):
+        frappe.throw(_("Choose which side wins: shop or erp"))
     links = frappe.parse_json(links) if isinstance(links, str) else links
-    return {"message": products.resync(rt.erp, config, client, winner, links=links or None).summary(), "ok": True}
+    if not links:
+        return _queue_site_job(site, "resync", winner=winner)
+    rt, config, client = _runtime_and_site(site)
+    return {"message": products.resync(rt.erp, config, client, winner, links=links).summary(), "ok": True}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -168,8 +178,4 @@ def item_links(item_code: str):
 
 @frappe.whitelist(methods=["POST"])
 def push_stock_differences(site: str):
-    from shopsync.sync import stock
-
-    rt, config, client = _runtime_and_site(site)
-    report = stock.push_differences(rt.erp, config, client)
-    return {"message": report.summary(), "ok": report.ok}
+    return _queue_site_job(site, "push_differences")

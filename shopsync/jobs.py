@@ -293,3 +293,26 @@ def flush_stock_moves(moves):
     sites = [rt.load_site(name) for name in rt.list_sites()]
     pending = stock.PendingStock(get_redis_conn(), namespace=frappe.local.site)
     stock.stock_moved(sites, pending, enqueue_now, sorted(moves))
+
+
+def site_action(site_name: str, action: str, user: str | None = None, **kwargs):
+    """A desk button's whole-catalogue work: associate by SKU, resync a site, push stock differences."""
+    from shopsync.sync import products, stock
+
+    rt = frappe_runtime()
+    site = rt.load_site(site_name)
+    client = rt.client_for(site)
+    if action == "associate_by_sku":
+        summary = products.associate_by_sku(rt.erp, site, client, keep=kwargs.get("keep")).summary()
+    elif action == "resync":
+        summary = products.resync(rt.erp, site, client, kwargs["winner"]).summary()
+    elif action == "push_differences":
+        summary = stock.push_differences(rt.erp, site, client).summary()
+    else:
+        raise ValueError(action)
+    text = f"{action.replace('_', ' ').capitalize()}: {summary}"
+    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", text)
+    frappe.db.commit()
+    if user:
+        frappe.publish_realtime("msgprint", {"message": text, "title": site_name}, user=user)
+    return text

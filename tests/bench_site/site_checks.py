@@ -296,3 +296,9 @@ def invoices_of(site):
         out[oid] = {"sales_order": so["name"], "owner": frappe.db.get_value("Sales Order", so["name"], "owner"),
                     "invoices": sorted(set(invoices))}
     return out
+
+
+def site_action(name, action, **kwargs):
+    from shopsync.jobs import site_action as run
+
+    return run(name, action, **kwargs)

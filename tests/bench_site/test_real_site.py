@@ -247,3 +247,11 @@ def test_a_webhook_job_run_by_a_real_worker_makes_the_invoice_as_the_sites_user(
     made = bench.run("invoices_of", site=name)[str(order["id"])]
     assert made["owner"] == "Administrator" and len(made["invoices"]) == 1, made
     bench.run("set_enabled", name=name, enabled=0)
+
+
+def test_whole_catalogue_buttons_run_as_jobs_and_report_back(bench, sim, real_site):
+    bench.run("product_first_sync", site=real_site["name"])
+    text = bench.run("site_action", name=real_site["name"], action="associate_by_sku")
+    assert text.startswith("Associate by sku:")
+    text = bench.run("site_action", name=real_site["name"], action="push_differences")
+    assert text.startswith("Push differences:")

@@ -15,8 +15,10 @@ frappe.query_reports["WooCommerce Sync State"] = {
 	onload(report) {
 		const resync = (winner) => {
 			const links = report.get_checked_items ? report.get_checked_items().map((r) => r.link).filter(Boolean) : [];
-			frappe.call({ method: "shopsync.api.resync", args: { site: report.get_filter_value("site"), winner, links },
+			const go = () => frappe.call({ method: "shopsync.api.resync", args: { site: report.get_filter_value("site"), winner, links },
 				freeze: true, callback: (r) => { frappe.msgprint(r.message.message); report.refresh(); } });
+			if (links.length) go();
+			else frappe.confirm(__("No line ticked: resync the whole site, overwriting the other side with the {0}'s version?", [winner === "shop" ? __("shop") : __("ERP")]), go);
 		};
 		report.page.add_inner_button(__("Resync: keep the shop's"), () => resync("shop"), __("Resync"));
 		report.page.add_inner_button(__("Resync: keep the ERP's"), () => resync("erp"), __("Resync"));
