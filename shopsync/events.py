@@ -29,27 +29,34 @@ def reservation_changed(doc, method=None):
 
 
 def _note_moves(moves):
+    """Collect in this transaction's StockEvents; the first record registers the after-commit
+    flush (and the after-rollback clear). Reads no stock, calls no shop."""
+    from shopsync.sync.stock import StockEvents
+
     sites = frappe.cache().get_value("shopsync:enabled_sites", generator=_enabled_sites)
     if not sites or not moves:
         return
-    pending = frappe.local.flags.get("shopsync_stock_moves")
-    if pending is None:
-        pending = frappe.local.flags["shopsync_stock_moves"] = set()
+    events = frappe.local.flags.get("shopsync_stock_events")
+    if events is None:
+        events = frappe.local.flags["shopsync_stock_events"] = StockEvents()
+    first = False
+    for item_code, warehouse in moves:
+        first = events.record(item_code, warehouse) or first
+    if first:
         frappe.db.after_commit.add(_flush_stock)
-        # a rolled-back voucher moved nothing: forget its items, and let the next one register again
-        frappe.db.after_rollback.add(lambda: frappe.local.flags.pop("shopsync_stock_moves", None))
-    pending.update(moves)
+        frappe.db.after_rollback.add(events.clear)  # a rolled-back voucher moved nothing
 
 
 def _flush_stock():
-    from shopsync.jobs import flush_stock_moves
+    from shopsync.jobs import flush_stock_events
 
-    moves = frappe.local.flags.pop("shopsync_stock_moves", None) or set()
-    if not moves:
+    events = frappe.local.flags.get("shopsync_stock_events")
+    if events is None or not events.moves:
         return
     try:
-        flush_stock_moves(moves)
+        flush_stock_events(events)
     except Exception:  # noqa: BLE001 - the voucher is committed; the hourly catch-up pushes it
+        events.clear()
         frappe.log_error("shopsync: stock movements not queued (the hourly catch-up will push them)")
 
 

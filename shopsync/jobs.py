@@ -282,17 +282,17 @@ def push_all_stock(site_name: str):
 
 # --- stock -----------------------------------------------------------------------------------------
 
-def flush_stock_moves(moves):
-    """After the commit of a voucher that moved stock: (item, warehouse) pairs join each site's
-    pending set in Redis; a site with no push job scheduled gets one. Reads no stock, calls no shop."""
+def flush_stock_events(events):
+    """After the commit of a voucher that moved stock: its (item, warehouse) pairs join each
+    site's pending set in Redis; a site with no push job scheduled gets one. Reads no stock,
+    calls no shop."""
     from frappe.utils.background_jobs import get_redis_conn
 
     from shopsync.sync import stock
 
     rt = frappe_runtime()
     sites = [rt.load_site(name) for name in rt.list_sites()]
-    pending = stock.PendingStock(get_redis_conn(), namespace=frappe.local.site)
-    stock.stock_moved(sites, pending, enqueue_now, sorted(moves))
+    events.flush(sites, stock.PendingStock(get_redis_conn(), namespace=frappe.local.site), enqueue_now)
 
 
 def site_action(site_name: str, action: str, user: str | None = None, **kwargs):

@@ -26,6 +26,7 @@ import logging
 from typing import Any, Callable, Iterable
 
 from shopsync.erp.errors import ERPError
+from shopsync.sync.failures import is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
 from shopsync.sync.runtime import Runtime, current
 from shopsync.sync.site import SiteConfig
@@ -60,13 +61,6 @@ class TransientError(Exception):
     is queued again with backoff."""
 
     transient = True
-
-
-def is_transient(exc: BaseException) -> bool:
-    if getattr(exc, "transient", False):
-        return True
-    name = type(exc).__name__
-    return name in {"ConnectionFailed", "ServerError", "RateLimited", "ConnectionError", "Timeout"}
 
 
 def _parse(ts: str) -> dt.datetime:

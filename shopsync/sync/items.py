@@ -25,13 +25,15 @@ import logging
 from typing import Any
 
 from shopsync.erp.errors import DoesNotExistError
+from shopsync.sync.failures import is_transient
 from shopsync.erp.port import ERP, Doc
+from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import Binder
 from shopsync.sync.site import SiteConfig
 
 log = logging.getLogger(__name__)
 
-BLACKLIST_DOCTYPE = "WooCommerce Blacklist Entry"
+from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
 DEFAULT_ITEM_GROUP = "All Item Groups"
 DEFAULT_UOM = "Nos"
 
@@ -47,6 +49,10 @@ class ItemFailure(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+
+    @property
+    def transient(self) -> bool:
+        return self.retryable
 
 
 def woo_item_code(site: str, product_id: int, variation_id: int = 0) -> str:
@@ -65,23 +71,8 @@ def _describe(li: dict[str, Any]) -> str:
 
 
 def blacklisted(entries: list[Doc], item_code: str, key: tuple[int, int], sku: str = "") -> Doc | None:
-    """The entry naming the item, the product (and so all its variations) or the variation, if any
-    (the same reading as the product sync's)."""
-    pid, vid = key
-    for e in entries:
-        code = e.get("item_code") or ""
-        if code and (code == item_code or (sku and code == sku)):
-            return e
-        b_id, b_var = int(e.get("woo_id") or 0), int(e.get("woo_variation_id") or 0)
-        if pid and b_id and b_id == pid and (not b_var or b_var == vid):
-            return e
-        if vid and (b_var == vid or (b_id == vid and not b_var)):
-            return e
-    return None
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return bool(getattr(exc, "transient", False)) or type(exc).__name__ in {"ConnectionFailed", "ServerError", "RateLimited"}
+    """The blacklist entry that keeps this line's product out of the site, if any."""
+    return blacklist_mod.match(entries, item_code, key, sku)
 
 
 class ItemResolver:
@@ -150,7 +141,7 @@ class ItemResolver:
         try:
             return self.client.get(path)
         except Exception as exc:  # noqa: BLE001
-            if _is_transient(exc):
+            if is_transient(exc):
                 raise ItemFailure(f"the shop did not answer for product {pid}: {exc}", retryable=True) from None
             self.notes.append(f"product {pid}{'/' + str(vid) if vid else ''} not readable in the shop ({type(exc).__name__}); item made from the order line")
             return None

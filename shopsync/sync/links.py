@@ -8,7 +8,7 @@ transaction that tried it rolls back. ``erp_key`` (unique) does the same for the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from shopsync.erp.errors import DoesNotExistError
 from shopsync.erp.port import ERP, Doc
@@ -23,6 +23,23 @@ ERP_DOCTYPE_OF = {
 }
 
 IN_SYNC, OUT_OF_SYNC, NOT_LINKED = "In sync", "Out of sync", "Not linked"
+
+
+def link_target(link: Mapping[str, Any]) -> tuple[int, int]:
+    """``(product id, variation id)`` of an Item link; variation id 0 for a product.
+
+    A variation link carries ``woo_variation_id`` (and its product in ``woo_parent_id``, or in
+    ``woo_id`` as the binder's key has it); a link with only ``woo_parent_id`` set is read as a
+    variation whose id is ``woo_id``.
+    """
+    woo_id = int(link.get("woo_id") or 0)
+    variation = int(link.get("woo_variation_id") or 0)
+    parent = int(link.get("woo_parent_id") or 0)
+    if variation:
+        return (parent or woo_id, variation)
+    if parent and parent != woo_id:
+        return (parent, woo_id)
+    return (woo_id, 0)
 
 
 def link_key(site: str, kind: str, woo_id: int | str, variation_id: int | str = 0) -> str:

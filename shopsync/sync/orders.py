@@ -83,6 +83,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopsync.erp.errors import DoesNotExistError, DuplicateEntryError, ERPError, LinkExistsError
+from shopsync.sync.failures import is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import customers as customers_mod
 from shopsync.sync import items as items_mod
@@ -110,6 +111,10 @@ class OrderFailure(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+
+    @property
+    def transient(self) -> bool:
+        return self.retryable
 
 
 ItemRef = items_mod.ItemRef
@@ -844,8 +849,7 @@ def import_order(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any 
                 error=exc, modified_gmt=str(order.get("date_modified_gmt") or ""),
             )
         except Exception as exc:  # noqa: BLE001 - the shop adapter's errors, bad payloads
-            transient = getattr(exc, "transient", None)
-            retryable = bool(transient) if transient is not None else type(exc).__name__ in {"ConnectionFailed", "ServerError", "RateLimited"}
+            retryable = is_transient(exc)
             if not retryable and not _is_woo_error(exc):
                 log.exception("shopsync: order %s of site %s", oid, site.name)
             return OrderOutcome(

@@ -42,15 +42,17 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable, Mapping
 
 from shopsync.erp.errors import DoesNotExistError, ERPError
+from shopsync.sync.failures import is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import product_mapping as pm
-from shopsync.sync.links import IN_SYNC, LINK_DOCTYPE, NOT_LINKED, OUT_OF_SYNC, Binder, erp_key
+from shopsync.sync import blacklist as blacklist_mod
+from shopsync.sync.links import IN_SYNC, LINK_DOCTYPE, NOT_LINKED, OUT_OF_SYNC, Binder, erp_key, link_target
 from shopsync.sync.site import SiteConfig
 
 log = logging.getLogger(__name__)
 
 KIND = "Item"
-BLACKLIST_DOCTYPE = "WooCommerce Blacklist Entry"
+from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
 BATCH = 100  # objects per shop request (WooCommerce answers 413 beyond 100)
 ERP_CHUNK = 100  # pairs written per ERP transaction in bulk runs
 IN_CHUNK = 500  # values per ``("in", [...])`` filter
@@ -204,16 +206,6 @@ def _int(value: Any) -> int:
         return 0
 
 
-def link_target(link: Mapping[str, Any]) -> Key:
-    """(product id, variation id) of an Item link."""
-    woo_id = _int(link.get("woo_id"))
-    variation = _int(link.get("woo_variation_id"))
-    parent = _int(link.get("woo_parent_id"))
-    if variation:
-        return (parent or woo_id, variation)
-    return (woo_id, 0)
-
-
 def is_live(link: Mapping[str, Any] | None) -> bool:
     return bool(link) and link.get("state") != NOT_LINKED and bool(link.get("erp_name")) and bool(_int(link.get("woo_id")))
 
@@ -225,18 +217,7 @@ def key_of(product: Mapping[str, Any]) -> Key:
 
 
 def is_blacklisted(entries: Iterable[Mapping[str, Any]], item_code: str, key: Key | None, sku: str = "") -> bool:
-    """An entry names the item, the product (and all its variations) or one variation."""
-    pid, vid = key or (0, 0)
-    for e in entries:
-        code = e.get("item_code") or ""
-        if code and (code == item_code or (sku and code == sku)):
-            return True
-        b_id, b_var = _int(e.get("woo_id")), _int(e.get("woo_variation_id"))
-        if pid and b_id and b_id == pid and (not b_var or b_var == vid):
-            return True
-        if vid and (b_var == vid or (b_id == vid and not b_var)):
-            return True
-    return False
+    return blacklist_mod.match(entries, item_code, key, sku) is not None
 
 
 def _pending_key(site: str, item_code: str) -> str:
@@ -264,11 +245,6 @@ def _requests(client: Any) -> int:
 
 def _error_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return bool(getattr(exc, "transient", False)) or type(exc).__name__ in {
-        "ConnectionFailed", "ServerError", "RateLimited"}
 
 
 # ================================================================================================
@@ -785,7 +761,7 @@ class _Engine:
                 self.links_by_key, self.links_by_item = snapshot
                 mark.rollback()
                 self._forget_writes(ops)
-                if _is_transient(exc):
+                if is_transient(exc):
                     raise
                 op = ops[0]
                 msg = _error_text(exc)

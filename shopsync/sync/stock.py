@@ -30,13 +30,14 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, Iterable, Mapping
 
 from shopsync.erp.port import ERP, Doc
-from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, Binder
+from shopsync.sync import blacklist as blacklist_mod
+from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, Binder, link_target
 from shopsync.sync.site import STOCK_RULES, SiteConfig
 from shopsync.woocommerce.errors import AuthError, ConnectionFailed, RateLimited, ServerError, WooError
 
 log = logging.getLogger(__name__)
 
-BLACKLIST_DOCTYPE = "WooCommerce Blacklist Entry"
+from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
 BATCH_SIZE = 100  # WooCommerce answers 413 beyond 100 objects in one batch
 #: The link's ``last_error`` is shared with the product sync: the stock push marks its own, and
 #: only clears its own.
@@ -104,39 +105,13 @@ def quantities(
 # --------------------------------------------------------------------------------------------
 
 
-def link_target(link: Mapping[str, Any]) -> tuple[int, int]:
-    """``(product id, variation id)`` of an Item link; variation id 0 for a product.
-
-    A variation link carries ``woo_variation_id`` (and its product in ``woo_parent_id``, or in
-    ``woo_id`` as the binder's key has it); a link with only ``woo_parent_id`` set is read as a
-    variation whose id is ``woo_id``.
-    """
-    woo_id = int(link.get("woo_id") or 0)
-    variation = int(link.get("woo_variation_id") or 0)
-    parent = int(link.get("woo_parent_id") or 0)
-    if variation:
-        return (parent or woo_id, variation)
-    if parent and parent != woo_id:
-        return (parent, woo_id)
-    return (woo_id, 0)
-
-
 def endpoint_for(product_id: int, variation_id: int) -> str:
     """The batch endpoint that takes this object (a variation id on products/batch is a 404)."""
     return f"products/{product_id}/variations/batch" if variation_id else PRODUCTS_BATCH
 
 
 def is_blacklisted(blacklist: Iterable[Mapping[str, Any]], item_code: str, product_id: int, variation_id: int) -> bool:
-    for entry in blacklist:
-        if entry.get("item_code") and entry["item_code"] == item_code:
-            return True
-        b_id = int(entry.get("woo_id") or 0)
-        b_var = int(entry.get("woo_variation_id") or 0)
-        if b_id and b_id == product_id and (not b_var or b_var == variation_id):
-            return True
-        if variation_id and (b_var == variation_id or (b_id == variation_id and not b_var)):
-            return True
-    return False
+    return blacklist_mod.match(blacklist, item_code, (product_id, variation_id)) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -697,7 +672,7 @@ class StockEvents:
     """What one ERP transaction moved, collected by the Stock Ledger Entry hook.
 
     The Frappe edge keeps one in ``frappe.local`` per transaction: ``record`` on every entry's
-    ``on_submit``/``on_cancel`` (cheap, no I/O); when it answers True (the first record) the edge
+    ``on_submit`` and every Sales Order's reservation change (cheap, no I/O); when it answers True (the first record) the edge
     registers one after-commit callback that calls :meth:`flush` (and an after-rollback one that
     calls :meth:`clear`). So a 500-line voucher costs 500 set insertions and, after the commit,
     one Redis round trip per site.
