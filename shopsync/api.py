@@ -169,7 +169,8 @@ def item_links(item_code: str):
     from shopsync.sync import product_mapping
 
     frappe.has_permission("Item", "read", item_code, throw=True)
-    rows = frappe.get_all("WooCommerce Link", filters={"link_type": "Item", "erp_name": item_code},
+    enabled = frappe.get_all("WooCommerce Site", filters={"enabled": 1}, pluck="name")
+    rows = frappe.get_all("WooCommerce Link", filters={"link_type": "Item", "erp_name": item_code, "site": ["in", enabled or [""]]},
                           fields=["site", "woo_id", "woo_variation_id", "state", "last_error"])
     for row in rows:
         row["label"] = product_mapping.woo_label(row.woo_id, row.woo_variation_id)
@@ -179,3 +180,22 @@ def item_links(item_code: str):
 @frappe.whitelist(methods=["POST"])
 def push_stock_differences(site: str):
     return _queue_site_job(site, "push_differences")
+
+
+@frappe.whitelist()
+def item_list_states(item_codes):
+    """The Item list's pills: for the items on screen, their link on every site."""
+    from shopsync.sync import product_mapping
+
+    item_codes = frappe.parse_json(item_codes) if isinstance(item_codes, str) else item_codes
+    allowed = set(frappe.get_list("Item", filters={"name": ["in", list(item_codes or [])[:500]]}, pluck="name"))
+    out: dict = {}
+    if not allowed:
+        return out
+    enabled = frappe.get_all("WooCommerce Site", filters={"enabled": 1}, pluck="name")
+    for row in frappe.get_all("WooCommerce Link", filters={"link_type": "Item", "erp_name": ["in", list(allowed)], "site": ["in", enabled or [""]]},
+                              fields=["erp_name", "site", "woo_id", "woo_variation_id", "state"], order_by="site asc"):
+        out.setdefault(row.erp_name, []).append(
+            {"site": row.site, "state": row.state, "label": product_mapping.woo_label(row.woo_id, row.woo_variation_id)}
+        )
+    return out

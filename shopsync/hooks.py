@@ -11,8 +11,9 @@ required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app as
 # The Item field that carries the product's short description (synced when present).
 fixtures = [{"dt": "Custom Field", "filters": [["name", "in", ["Item-woocommerce_short_description"]]]}]
 
-# The Item form shows each site's link ("#Woo: 68") and its sync state.
+# The Item form and list show each site's link ("#Woo: 68") in the colour of its sync state.
 doctype_js = {"Item": "public/js/item.js"}
+doctype_list_js = {"Item": "public/js/item_list.js"}
 
 doc_events = {
     # Stock out: the hook only notes which items moved; a job reads the Bins after the commit.

@@ -302,3 +302,9 @@ def site_action(name, action, **kwargs):
     from shopsync.jobs import site_action as run
 
     return run(name, action, **kwargs)
+
+
+def item_list_states(item_codes):
+    from shopsync import api
+
+    return api.item_list_states(item_codes)

@@ -255,3 +255,11 @@ def test_whole_catalogue_buttons_run_as_jobs_and_report_back(bench, sim, real_si
     assert text.startswith("Associate by sku:")
     text = bench.run("site_action", name=real_site["name"], action="push_differences")
     assert text.startswith("Push differences:")
+
+
+def test_the_item_list_shows_each_items_link_and_state(bench, sim, real_site):
+    bench.run("product_first_sync", site=real_site["name"])
+    states = bench.run("item_list_states", item_codes=["RW-S-001", "RW-S-002", "NO-SUCH-ITEM"])
+    mine = [l for l in states["RW-S-001"] if l["site"] == real_site["name"]]
+    assert mine and mine[0]["label"] == "#Woo: 10" and mine[0]["state"] in ("In sync", "Out of sync")
+    assert "NO-SUCH-ITEM" not in states
