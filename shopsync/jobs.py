@@ -147,7 +147,10 @@ def run_import(import_name: str, echo=None):
         if done % 10 == 0:
             doc.db_set({"done_count": done, "resume_state": json.dumps(summary.state), **counts})
             frappe.db.commit()
-        frappe.publish_realtime("shopsync_import_progress", {"name": import_name, "done": done, **_short(counts)}, user=doc.owner)
+        total = getattr(summary, "total", 0) or 0
+        percent = min(99, int(done * 100 / total)) if total else None
+        frappe.publish_realtime("shopsync_import_progress", {"name": import_name, "done": done, "total": total,
+                                                             "percent": percent, **_short(counts)}, user=doc.owner)
         if echo:
             echo(done, summary)
 

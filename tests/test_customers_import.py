@@ -45,3 +45,16 @@ def test_customers_import_once_and_resume_where_it_stopped(shop):
     again = catchup.import_customers(erp, site, client)
     assert (again.created, again.found, again.failed) == (0, 4, [])
     assert len(erp.find("Customer", {})) == 4
+
+
+def test_an_import_knows_how_many_there_are_for_its_progress_bar(shop):
+    erp = MemoryERP.with_test_shop()
+    site = add_site(erp, "shop", shop.url, "ck_test", "cs_test")
+    client = WooClient(shop.url, "ck_test", "cs_test")
+    totals = []
+    catchup.import_customers(erp, site, client, progress=lambda done, s: totals.append((done, s.total)))
+    assert totals[-1] == (4, 4) and all(t == 4 for _, t in totals)
+    seen = []
+    catchup.import_orders(erp, site, client, statuses=["processing", "on-hold", "completed", "cancelled", "pending"],
+                          progress=lambda done, s: seen.append((done, s.total)))
+    assert seen and seen[-1][0] == seen[-1][1] == 5

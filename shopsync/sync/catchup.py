@@ -54,6 +54,8 @@ class Summary:
     failed: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (order id, reason)
     needs_attention: list[tuple[int, str]] = dataclasses.field(default_factory=list)
     seen: int = 0
+    #: orders in the listing, as the shop counts them (for a progress bar); 0 when unknown
+    total: int = 0
     cursor: str = ""
     state: dict[str, Any] = dataclasses.field(default_factory=dict)  # for resume_from
     notes: list[str] = dataclasses.field(default_factory=list)
@@ -244,6 +246,7 @@ def import_orders(
         summary.add(outcome)
         done += 1
         summary.state = {"last_id": oid, "page": (position - 1) // PER_PAGE + 1, "done": False}
+        summary.total = int(getattr(client, "last_total", 0) or 0)
         if progress is not None:
             progress(done, summary)
     summary.state["done"] = True
@@ -256,6 +259,7 @@ class CustomerSummary:
     found: int = 0
     failed: list[tuple[int, str]] = dataclasses.field(default_factory=list)
     seen: int = 0
+    total: int = 0
     state: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -295,6 +299,7 @@ def import_customers(
         else:
             summary.found += 1
         summary.state["last_id"] = cid
+        summary.total = int(getattr(client, "last_total", 0) or 0)
         if progress:
             progress(summary.seen, summary)
     summary.state["done"] = True

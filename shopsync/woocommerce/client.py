@@ -282,6 +282,7 @@ class WooClient:
         self.query_string_auth = bool(query_string_auth)
         self._probe_query_auth = self.https and not self.query_string_auth
         self.user_agent = user_agent
+        self.last_total: int | None = None
         #: requests that reached the shop (retries included; not those refused at connect time)
         self.request_count = 0
         self._session = requests.Session()
@@ -346,6 +347,8 @@ class WooClient:
         while True:
             resp = self._call("GET", path, params={**params, "per_page": per_page, "page": page})
             items = self._json(resp, "GET", path)
+            #: objects in the whole listing, as the shop counted them on the last page read
+            self.last_total = _int(resp.headers.get("X-WP-Total"))
             if not isinstance(items, list):
                 raise WooError("The shop did not answer with a list", code="shopsync_not_a_list",
                                status=resp.status_code, method="GET", path=path)

@@ -10,7 +10,9 @@ frappe.ui.form.on("WooCommerce Import", {
 		frappe.realtime.off("shopsync_import_progress");
 		frappe.realtime.on("shopsync_import_progress", (data) => {
 			if (data.name !== frm.doc.name) return;
-			frm.dashboard.set_headline(__("{0} done: {1} created, {2} failed", [data.done, data.created, data.failed]));
+			const text = __("{0} done: {1} created, {2} failed", [data.done, data.created, data.failed]);
+			if (data.percent !== null && data.percent !== undefined) frm.dashboard.show_progress(__("Import"), data.percent, text);
+			else frm.dashboard.set_headline(text);
 			if (data.finished) frm.reload_doc();
 		});
 	},
