@@ -10,3 +10,17 @@ def is_transient(exc: BaseException) -> bool:
     if getattr(exc, "transient", False):
         return True
     return type(exc).__name__ in {"ConnectionError", "TimeoutError", "Timeout"}
+
+
+class SyncFailure(Exception):
+    """A document that cannot be synced as it is: ``reason`` says why in words a shop manager
+    reads; ``retryable`` when the same work may succeed later (then it is transient)."""
+
+    def __init__(self, reason: str, retryable: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+    @property
+    def transient(self) -> bool:
+        return self.retryable

@@ -25,7 +25,7 @@ import logging
 from typing import Any
 
 from shopsync.erp.errors import DoesNotExistError
-from shopsync.sync.failures import is_transient
+from shopsync.sync.failures import SyncFailure, is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import Binder
@@ -44,15 +44,8 @@ class ItemRef:
     stock_uom: str = DEFAULT_UOM
 
 
-class ItemFailure(Exception):
-    def __init__(self, reason: str, retryable: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-
-    @property
-    def transient(self) -> bool:
-        return self.retryable
+class ItemFailure(SyncFailure):
+    """An order line's item cannot be found or made."""
 
 
 def woo_item_code(site: str, product_id: int, variation_id: int = 0) -> str:

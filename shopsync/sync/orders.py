@@ -83,7 +83,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopsync.erp.errors import DoesNotExistError, DuplicateEntryError, ERPError, LinkExistsError
-from shopsync.sync.failures import is_transient
+from shopsync.sync.failures import SyncFailure, is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import customers as customers_mod
 from shopsync.sync import items as items_mod
@@ -104,17 +104,8 @@ CREATED, UPDATED, CANCELLED, SKIPPED, FAILED, NEEDS_ATTENTION = (
 )
 
 
-class OrderFailure(Exception):
+class OrderFailure(SyncFailure):
     """The order cannot be imported as it is; ``reason`` says why in words a shop manager reads."""
-
-    def __init__(self, reason: str, retryable: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-
-    @property
-    def transient(self) -> bool:
-        return self.retryable
 
 
 ItemRef = items_mod.ItemRef
