@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import redis
 
-from shopsync.sync import catchup, deliveries, products, stock, webhooks
+from shopsync.sync import catchup, products, stock, webhooks
 from shopsync.sync import runtime as runtime_mod
 from shopsync.woocommerce import WooClient
 from tests.erp_stand_in import MemoryERP
@@ -31,9 +30,8 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def step(title: str) -> float:
+def step(title: str) -> None:
     say(f"\n== {title}")
-    return time.perf_counter()
 
 
 def bar(done: int, total: int, width: int = 30) -> None:
@@ -63,7 +61,7 @@ def main() -> int:
     rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
     intake = IntakeServer(rt).start()
     try:
-        t = step(f"A shop at {sim.url} with {args.products} products, 3 variable ones, {args.customers} customers, {args.orders} orders")
+        step(f"A shop at {sim.url} with {args.products} products, 3 variable ones, {args.customers} customers, {args.orders} orders")
         check = client.check_connection()
         say(f"   Test connection: {check.summary()}")
 
@@ -83,7 +81,7 @@ def main() -> int:
             say(f"   {row['topic']:<18} webhook #{row['woo_webhook_id']} {row['status']}")
         figures["webhooks"] = len(report.rows)
 
-        t = step("Products: preview of the first sync, then the sync")
+        step("Products: preview of the first sync, then the sync")
         preview = products.preview_first_sync(erp, site, client)
         say("   would do: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in preview.counts.items() if n))
         result = products.run_first_sync(erp, site, client, progress=lambda side, done, total: bar(done, total))
@@ -92,7 +90,7 @@ def main() -> int:
         figures["items linked"] = len(links)
         say(f"   {len(links)} item links, states: { {s: sum(1 for l in links if l['state'] == s) for s in {l['state'] for l in links}} }")
 
-        t = step("Orders already in the shop: import")
+        step("Orders already in the shop: import")
         summary = catchup.import_orders(
             erp, site, client, statuses=["processing", "on-hold", "completed", "cancelled", "pending"],
             progress=lambda done, s: bar(done, args.orders),
@@ -100,7 +98,7 @@ def main() -> int:
         say("   " + str(summary).replace("\n", "\n   "))
         figures["orders imported"] = summary.created
 
-        t = step("Live: three new orders in the shop, delivered by signed webhooks, run by RQ workers")
+        step("Live: three new orders in the shop, delivered by signed webhooks, run by RQ workers")
         live = [sim.add_order(status="processing", customer_id=c, line_items=[{"product_id": p, "quantity": q}])
                 for c, p, q in ((2, 10, 1), (3, 11, 2), (0, 12, 1))]
         sent = sim.deliver_webhooks()
@@ -117,7 +115,7 @@ def main() -> int:
         say(f"   webhook log: {counts}")
         figures["webhook log"] = counts
 
-        t = step("Stock: a Material Receipt in the ERP, pushed to the shop by the stock job")
+        step("Stock: a Material Receipt in the ERP, pushed to the shop by the stock job")
         codes = [l["erp_name"] for l in erp.find("WooCommerce Link", {"site": "boutique", "link_type": "Item", "woo_variation_id": 0},
                                                   fields=("erp_name",), limit=20)]
         items = [c for c in codes if erp.get("Item", c).get("has_variants") in (0, None)][:12]
@@ -137,7 +135,7 @@ def main() -> int:
         say(f"   stock comparison: {len(rows)} linked items, {len(differing)} differ")
         pushed_ok = [r for r in rows if r.item_code in items and not r.differs]
         say(f"   the {len(pushed_ok)} items received now show the ERP's quantity in the shop; the rest were never pushed")
-        t = step("Push all stock (the site's button)")
+        step("Push all stock (the site's button)")
         report = stock.push_all_stock(erp, site, client, progress=lambda done, total: bar(done, total))
         say("   " + report.summary())
         differing = [r for r in stock.stock_comparison(erp, site, client) if r.differs]
@@ -146,7 +144,7 @@ def main() -> int:
             say(f"     {r.item_code} ({r.kind}) ERP {r.erp_qty} shop {r.shop_qty} {r.last_error}")
         figures["stock differing after push"] = len(differing)
 
-        t = step("A delivery in the ERP marks the first live order completed in the shop")
+        step("A delivery in the ERP marks the first live order completed in the shop")
         from shopsync.sync import order_status
 
         link = erp.find("WooCommerce Link", {"site": "boutique", "link_type": "Order", "woo_id": live[0]["id"]}, fields=("erp_name",))

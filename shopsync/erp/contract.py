@@ -171,17 +171,24 @@ def _field_from_contract(raw: dict) -> FieldSpec:
     return FieldSpec(**{k: v for k, v in raw.items() if k in known})
 
 
+def _doctype_flags(raw: dict) -> dict:
+    """The doctype-level settings, read alike from contract.json and from a Frappe doctype JSON."""
+    return {
+        "istable": int(raw.get("istable") or 0),
+        "issingle": int(raw.get("issingle") or 0),
+        "is_submittable": int(raw.get("is_submittable") or 0),
+        "is_tree": int(raw.get("is_tree") or 0),
+        "autoname": raw.get("autoname"),
+        "naming_rule": raw.get("naming_rule"),
+        "title_field": raw.get("title_field"),
+    }
+
+
 def doctype_from_contract(name: str, raw: dict, source: str = "erpnext") -> DocTypeSpec:
     return DocTypeSpec(
         name=name,
         fields=[_field_from_contract(f) for f in raw.get("fields", [])],
-        istable=int(raw.get("istable") or 0),
-        issingle=int(raw.get("issingle") or 0),
-        is_submittable=int(raw.get("is_submittable") or 0),
-        is_tree=int(raw.get("is_tree") or 0),
-        autoname=raw.get("autoname"),
-        naming_rule=raw.get("naming_rule"),
-        title_field=raw.get("title_field"),
+        **_doctype_flags(raw),
         source=source,
     )
 
@@ -218,13 +225,7 @@ def doctype_from_frappe_json(raw: dict, source: str = "shopsync") -> DocTypeSpec
     return DocTypeSpec(
         name=raw["name"],
         fields=fields,
-        istable=int(raw.get("istable") or 0),
-        issingle=int(raw.get("issingle") or 0),
-        is_submittable=int(raw.get("is_submittable") or 0),
-        is_tree=int(raw.get("is_tree") or 0),
-        autoname=raw.get("autoname"),
-        naming_rule=raw.get("naming_rule"),
-        title_field=raw.get("title_field"),
+        **_doctype_flags(raw),
         source=source,
     )
 

@@ -25,7 +25,6 @@ import json
 import logging
 from typing import Any, Callable, Iterable
 
-from shopsync.erp.errors import ERPError
 from shopsync.sync.failures import is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
 from shopsync.sync.runtime import Runtime, current

@@ -830,9 +830,7 @@ def import_order(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any 
             # back whole. Read again: the next round finds its links and takes the update path.
             last = exc
             continue
-        except OrderFailure as exc:
-            return OrderOutcome(oid, FAILED, exc.reason, retryable=exc.retryable, error=exc, modified_gmt=str(order.get("date_modified_gmt") or ""))
-        except items_mod.ItemFailure as exc:
+        except SyncFailure as exc:  # the order's own, or one of its items'
             return OrderOutcome(oid, FAILED, exc.reason, retryable=exc.retryable, error=exc, modified_gmt=str(order.get("date_modified_gmt") or ""))
         except ERPError as exc:
             return OrderOutcome(

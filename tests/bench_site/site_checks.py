@@ -17,7 +17,6 @@ def install_state():
         "doctypes": sorted(doctypes),
         "sle_hooks": frappe.get_hooks("doc_events").get("Stock Ledger Entry", {}),
         "cron": frappe.get_hooks("scheduler_events").get("cron", {}),
-        "fr_label": frappe.get_lang_dict("doctype", "fr").get("WooCommerce Site") if hasattr(frappe, "get_lang_dict") else None,
     }
 
 
@@ -194,7 +193,13 @@ def receive_stock(item_code, qty, warehouse=None):
 def queued_jobs():
     from frappe.utils.background_jobs import get_queue
 
-    return {q: [j.func_name if hasattr(j, "func_name") else str(j) for j in get_queue(q).jobs] for q in ("default", "short", "long")}
+    def what(job):
+        """The shopsync function a queued job will run, and for which site."""
+        kwargs = (job.kwargs or {}).get("kwargs") or {}
+        target = kwargs.get("target") or (job.kwargs or {}).get("method")
+        return {"target": str(target), "site": (kwargs.get("target_kwargs") or {}).get("site_name")}
+
+    return [what(j) for q in ("default", "short", "long") for j in get_queue(q).jobs]
 
 
 def bins_of(item_code):
