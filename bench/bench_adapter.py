@@ -27,7 +27,9 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from shopsync.woocommerce import WooClient  # noqa: E402
+from shopsync.woocommerce import WooClient, hosts  # noqa: E402
+
+hosts.allow_private_hosts(True)  # the simulated shop listens on 127.0.0.1
 from tests.woosim import CostModel, WooSim  # noqa: E402
 from _timings import DEFAULT_TIMINGS, cost_model  # noqa: E402
 

@@ -23,7 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from shopsync.sync import catchup  # noqa: E402
 from shopsync.sync.links import LINK_DOCTYPE  # noqa: E402
-from shopsync.woocommerce import WooClient  # noqa: E402
+from shopsync.woocommerce import WooClient, hosts  # noqa: E402
+
+hosts.allow_private_hosts(True)  # the simulated shop listens on 127.0.0.1
 from tests.erp_stand_in import MemoryERP  # noqa: E402
 from tests.support.sites import add_site  # noqa: E402
 from tests.woosim import WooSim  # noqa: E402

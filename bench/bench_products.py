@@ -37,7 +37,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from shopsync.sync import products as P  # noqa: E402
-from shopsync.woocommerce import WooClient  # noqa: E402
+from shopsync.woocommerce import WooClient, hosts  # noqa: E402
+
+hosts.allow_private_hosts(True)  # the simulated shop listens on 127.0.0.1
 from tests.erp_stand_in import MemoryERP  # noqa: E402
 from tests.support.sites import add_site  # noqa: E402
 from tests.woosim import CostModel, WooSim  # noqa: E402

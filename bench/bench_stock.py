@@ -45,7 +45,9 @@ sys.path.insert(0, str(REPO))
 from shopsync.sync import stock  # noqa: E402
 from shopsync.sync.links import LINK_DOCTYPE, erp_key, link_key  # noqa: E402
 from shopsync.sync.site import SITE_DOCTYPE, SiteConfig  # noqa: E402
-from shopsync.woocommerce import WooClient  # noqa: E402
+from shopsync.woocommerce import WooClient, hosts  # noqa: E402
+
+hosts.allow_private_hosts(True)  # the simulated shop listens on 127.0.0.1
 from tests.erp_stand_in import MemoryERP  # noqa: E402
 from tests.support.sites import add_site  # noqa: E402
 from tests.woosim import CostModel, WooSim  # noqa: E402

@@ -57,8 +57,10 @@ def main() -> int:
     sim.cost = CostModel(per_request_ms=args.latency_ms, per_batch_item_ms=args.latency_ms / 20)
     erp = MemoryERP.with_test_shop()
     enq = RQEnqueuer(redis.Redis.from_url(redis_server.url))
-    client = WooClient(sim.url, "ck_test", "cs_test")
-    rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
+    # the simulated shop is on 127.0.0.1: allowed here, as shopsync_allow_private_hosts does on a site
+    client = WooClient(sim.url, "ck_test", "cs_test", allow_private_hosts=True)
+    rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret,
+                                                               allow_private_hosts=True))
     intake = IntakeServer(rt).start()
     try:
         step(f"A shop at {sim.url} with {args.products} products, 3 variable ones, {args.customers} customers, {args.orders} orders")

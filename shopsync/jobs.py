@@ -27,10 +27,17 @@ def load_site(name: str) -> SiteConfig:
     )
 
 
+def private_hosts_allowed() -> bool:
+    """Site config ``shopsync_allow_private_hosts``: may shops be on loopback/private addresses?
+    (Off by default: a typed shop URL must not reach this server's own services.)"""
+    return bool(frappe.conf.get("shopsync_allow_private_hosts"))
+
+
 def client_for(site: SiteConfig):
     from shopsync.woocommerce import WooClient
 
-    return WooClient(site.woocommerce_url, site.consumer_key, site.consumer_secret)
+    return WooClient(site.woocommerce_url, site.consumer_key, site.consumer_secret,
+                     allow_private_hosts=private_hosts_allowed())
 
 
 def enqueue(method: str, *, job_id: str, queue: str = "default", after_commit: bool = True, **kwargs) -> bool:

@@ -5,7 +5,12 @@ import pathlib
 
 import pytest
 
+from shopsync.woocommerce import hosts
 from tests.support.redis_server import RedisServer
+
+# The simulated shops listen on 127.0.0.1: the suite allows private hosts, as a site does with
+# the site config key shopsync_allow_private_hosts (tests/test_private_hosts.py checks the guard).
+hosts.allow_private_hosts(True)
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SHARED = pathlib.Path(os.environ.get("SHOPSYNC_SHARED", REPO.parent / "shared"))

@@ -47,6 +47,7 @@ import urllib3.exceptions as u3
 from shopsync.woocommerce import redacted
 from shopsync.woocommerce.redacted import Payload, secret
 from shopsync.woocommerce import _oauth
+from shopsync.woocommerce import hosts
 from shopsync.woocommerce.errors import (
     AuthError,
     ConnectionFailed,
@@ -254,6 +255,7 @@ class WooClient:
         rest_route: bool | None = None,
         query_string_auth: bool = False,
         user_agent: str = USER_AGENT,
+        allow_private_hosts: bool | None = None,
     ) -> None:
         url = (url or "").strip()
         parts = urlsplit(url)
@@ -287,6 +289,11 @@ class WooClient:
         self.request_count = 0
         self._session = requests.Session()
         self._session.trust_env = True
+        #: loopback/private/link-local/reserved addresses refused unless allowed (see hosts.py)
+        self.allow_private_hosts = hosts.private_hosts_allowed() if allow_private_hosts is None else bool(allow_private_hosts)
+        self._host, self._port = parts.hostname, parts.port or (443 if self.https else 80)
+        if not self.allow_private_hosts:
+            hosts.guard_session(self._session)
 
     # -- housekeeping ---------------------------------------------------------------------------
 
@@ -611,6 +618,10 @@ class WooClient:
     def _send(self, method: str, path: str, params, body: bytes | None):
         """One attempt: ``(response, None)`` or ``(None, ConnectionFailed)`` (not raised here, so
         the ``requests`` exception, whose text holds the signed URL, is not chained to it)."""
+        if not self.allow_private_hosts and hosts.check_host(self._host, self._port):
+            # refused before anything is sent (the connection itself checks again: DNS rebinding)
+            return None, ConnectionFailed(self._reason("private_address", ""), kind="private_address",
+                                          method=method, path=path, maybe_applied=False)
         url, auth = self._signed_url(method, path, params)
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         if body is not None:
@@ -631,7 +642,9 @@ class WooClient:
             root = exc.args[0] if exc.args else None
             if isinstance(root, u3.MaxRetryError):
                 root = root.reason
-            if isinstance(root, _NAME_RESOLUTION_ERROR) or (
+            if isinstance(root, hosts.PrivateAddressRefused):
+                kind = "private_address"
+            elif isinstance(root, _NAME_RESOLUTION_ERROR) or (
                 isinstance(root, u3.NewConnectionError) and _DNS_TEXT.search(str(root))
             ):
                 kind = "dns"
@@ -684,6 +697,8 @@ class WooClient:
             return f"The secure (https) connection to {host} failed: {why}."
         if kind == "invalid_url":
             return "The shop address is not a valid URL."
+        if kind == "private_address":
+            return hosts.refusal_message(urlsplit(self.url).hostname or host)
         return "The connection to the shop failed."
 
     def _backoff(self, attempt: int) -> float:

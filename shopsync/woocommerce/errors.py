@@ -217,14 +217,15 @@ class ConnectionFailed(WooError):
     """No usable answer: refused, DNS, TLS, timeout, or the connection was cut.
 
     ``reason`` says in plain words what happened; ``kind`` is one of ``connect``, ``dns``,
-    ``connect_timeout``, ``tls``, ``read_timeout``, ``dropped``, ``redirect``, ``invalid_url``.
+    ``connect_timeout``, ``tls``, ``read_timeout``, ``dropped``, ``redirect``, ``invalid_url``,
+    ``private_address`` (a loopback/private/link-local address, refused before connecting).
     """
 
     lead = "Could not talk to the shop"
 
     @property
     def transient(self) -> bool:  # type: ignore[override]
-        return self.kind not in ("tls", "redirect", "invalid_url")
+        return self.kind not in ("tls", "redirect", "invalid_url", "private_address")
 
     def __init__(self, reason: str, *, kind: str = "connect", **kw: Any) -> None:
         self.reason = reason
