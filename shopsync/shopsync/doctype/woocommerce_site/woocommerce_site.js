@@ -31,9 +31,11 @@ frappe.ui.form.on("WooCommerce Site", {
 			freeze: true,
 			freeze_message: __("Calling the shop"),
 			callback(r) {
+				// m.message is HTML-escaped on the server (it quotes the shop's own words)
 				const m = r.message || {};
 				frappe.msgprint({ message: m.message, indicator: m.ok ? "green" : "red", title: __("Connection") });
-				if (!frm.is_new()) frm.reload_doc();
+				// only a test of the stored values updates the saved status; typed values stay in the form
+				if (!frm.is_new() && m.stored && !frm.is_dirty()) frm.reload_doc();
 			},
 		});
 	},

@@ -84,18 +84,25 @@ class WooCommerceSite(Document):
         return {"actions": report.actions}
 
     def run_connection_test(self, url=None, key=None, secret=None):
-        """Call the shop with the form's values (saved or not: a typed secret is used, the
-        asterisks of a stored one are not) and say plainly what is wrong."""
-        from shopsync.sync.site import _stored
+        """Call the shop with the form's values (saved or not) and say plainly what is wrong.
+        The stored secret goes only to the stored URL with the stored key (a typed URL needs a
+        typed key and secret); only a test of the stored values updates the connection status."""
+        from shopsync.jobs import private_hosts_allowed
+        from shopsync.sync import connection_test
         from shopsync.woocommerce import WooClient
 
-        stored = self.get_password("consumer_secret", raise_exception=False) if not self.is_new() else ""
-        client = WooClient(url or self.woocommerce_url, key or self.consumer_key, _stored(secret) or stored or "")
-        result = client.check_connection()
-        message = result.summary()
-        if not self.is_new():
-            self.db_set("connection_status", f"{frappe.utils.now()}: {message}", update_modified=False)
-        return {"ok": result.ok, "message": message}
+        saved = not self.is_new()
+        stored = {"stored_url": "", "stored_key": "", "stored_secret": ""}
+        if saved:  # what is in the database, not what the request may have put on this document
+            row = frappe.db.get_value(self.doctype, self.name, ["woocommerce_url", "consumer_key"], as_dict=True) or {}
+            stored = {"stored_url": row.get("woocommerce_url") or "", "stored_key": row.get("consumer_key") or "",
+                      "stored_secret": self.get_password("consumer_secret", raise_exception=False) or ""}
+        allowed = private_hosts_allowed()
+        result = connection_test.run(lambda u, k, s: WooClient(u, k, s, allow_private_hosts=allowed),
+                                     url=url, key=key, secret=secret, **stored)
+        if saved and result.stored:
+            self.db_set("connection_status", f"{frappe.utils.now()}: {result.html}", update_modified=False)
+        return result.as_dict()
 
     def rotate_webhook_secret(self):
         """A new secret, committed before the shop is called; the old one stays accepted for 24
