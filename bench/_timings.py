@@ -1,4 +1,4 @@
-"""The real shop's timings (../shared/woocommerce/timings.json) as the benchmarks' cost model.
+"""The real shop's timings (tests/captures/woocommerce/timings.json) as the benchmarks' cost model.
 
 Per request: the median of ``GET products/<id>``; per batch item: the median 100-update batch less
 one request, divided by 100 (webhooks paused, WP_DEBUG on: the steadiest of the captured modes)."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import pathlib
 
-DEFAULT_TIMINGS = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "woocommerce" / "timings.json"
+DEFAULT_TIMINGS = pathlib.Path(__file__).resolve().parent.parent / "tests" / "captures" / "woocommerce" / "timings.json"
 
 
 def cost_model(path: pathlib.Path = DEFAULT_TIMINGS, mode: str = "webhooks_paused") -> tuple[float, float, dict]:

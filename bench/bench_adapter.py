@@ -5,7 +5,7 @@ Run by hand (no pass/fail):
     .venv/bin/python bench/bench_adapter.py --n 1000
 
 The simulator (tests/woosim) is given a cost model taken from the real shop's timings
-(../shared/woocommerce/timings.json, "webhooks_paused" mode):
+(tests/captures/woocommerce/timings.json, "webhooks_paused" mode):
 - per request: the median of ``GET products/<id>``;
 - per batch item: ``(median of a 100-stock-update batch - that per-request cost) / 100``.
 ``--scale`` multiplies both (default 0.1) so a run takes well under a minute; figures are also

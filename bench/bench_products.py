@@ -8,7 +8,7 @@ Run by hand (no pass/fail):
 The shop is the simulator (tests/woosim) over real HTTP, its objects dated over the past days
 (one every 10 s) as a catalogue built over time would be; the ERP is the in-memory stand-in
 (tests/erp_stand_in). ``--scale`` applies the simulator's cost model taken from the real shop's
-timings (../shared/woocommerce/timings.json, "webhooks_paused": per request the median of
+timings (tests/captures/woocommerce/timings.json, "webhooks_paused": per request the median of
 ``GET products/<id>``, per batch item the median 100-update batch less that, divided by 100),
 multiplied by the scale; the default 0 adds no latency.
 

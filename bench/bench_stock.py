@@ -8,7 +8,7 @@ Run by hand (prints figures, no pass/fail):
 What it measures
 1. ``stock.push_stock`` of N items whose quantity changed (simple products), through the adapter's
    batch endpoint to the simulator (tests/woosim) over real HTTP. The simulator is given a cost
-   model from the real shop's timings (../shared/woocommerce/timings.json, "webhooks_paused"):
+   model from the real shop's timings (tests/captures/woocommerce/timings.json, "webhooks_paused"):
    per request the median of ``GET products/<id>``, per batch item
    ``(median of a 100-stock-update batch - per request) / 100``. ``--scale`` multiplies both
    (default 0.1, so the default run stays around a minute); figures are also shown scaled back.

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import pathlib
 
 import pytest
@@ -13,15 +12,17 @@ from tests.support.redis_server import RedisServer
 hosts.allow_private_hosts(True)
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-SHARED = pathlib.Path(os.environ.get("SHOPSYNC_SHARED", REPO.parent / "shared"))
+#: The real WooCommerce and ERPNext captures, part of the repository (see tests/captures/README.md).
+CAPTURES = REPO / "tests" / "captures"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> pathlib.Path:
-    """The real captures (../shared). Tests holding stand-ins to them skip without it."""
-    if not (SHARED / "woocommerce").is_dir() or not (SHARED / "erpnext").is_dir():
-        pytest.skip(f"real captures not found at {SHARED} (set SHOPSYNC_SHARED)")
-    return SHARED
+def captures_dir() -> pathlib.Path:
+    """The real captures the simulator and the stand-in are held to. A missing one is an error."""
+    for part in ("woocommerce", "erpnext"):
+        if not (CAPTURES / part).is_dir():
+            raise FileNotFoundError(f"{CAPTURES / part} is missing: the captures are part of the repository")
+    return CAPTURES
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The ERP stand-in held to the real ERPNext 15 site's captures (../shared/erpnext).
+"""The ERP stand-in held to the real ERPNext 15 site's captures (tests/captures/erpnext).
 
 (a) ``shopsync/erp/contract.json`` says what the captured metas say (mandatory fields, link targets,
     select options, unique, allow-on-submit, defaults, doctype flags).
@@ -41,8 +41,8 @@ from tests.erp_stand_in import Clock, MemoryERP
 
 
 @pytest.fixture(scope="module")
-def captures(shared_dir):
-    erp_dir = shared_dir / "erpnext"
+def captures(captures_dir):
+    erp_dir = captures_dir / "erpnext"
     metas = {}
     for path in sorted((erp_dir / "meta").glob("*.json")):
         if path.name != "index.json":

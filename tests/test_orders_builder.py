@@ -212,10 +212,10 @@ def make_order(
     }
 
 
-def captured_orders(shared_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
+def captured_orders(captures_dir: pathlib.Path) -> dict[str, dict[str, Any]]:
     """Every distinct real order state captured from WooCommerce 9.9.5, by "<file>#<id>"."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted((shared_dir / "woocommerce").glob("*.json")):
+    for path in sorted((captures_dir / "woocommerce").glob("*.json")):
         if "order" not in path.name:
             continue
         body = json.loads(path.read_text())["response"]["body"]

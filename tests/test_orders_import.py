@@ -56,9 +56,9 @@ def customers_by_email(erp, email):
 
 # ------------------------------------------------------------------------------------------ totals
 
-def test_every_captured_real_order_lands_with_the_shops_total_to_the_cent(erp, site, shared_dir):
+def test_every_captured_real_order_lands_with_the_shops_total_to_the_cent(erp, site, captures_dir):
     seen = 0
-    for key, order in captured_orders(shared_dir).items():
+    for key, order in captured_orders(captures_dir).items():
         if any(not li["product_id"] for li in order["line_items"]):
             continue
         order = copy.deepcopy(order)
@@ -74,8 +74,8 @@ def test_every_captured_real_order_lands_with_the_shops_total_to_the_cent(erp, s
     assert seen >= 15
 
 
-def test_captured_order_45_in_full(erp, site, shared_dir):
-    order = captured_orders(shared_dir)["get_order_single#45"]
+def test_captured_order_45_in_full(erp, site, captures_dir):
+    order = captured_orders(captures_dir)["get_order_single#45"]
     outcome = import_order(erp, site, order)
     assert outcome.status == "created"
     so = so_of(erp, outcome)
@@ -245,7 +245,7 @@ def test_unknown_sku_creates_the_item_once(erp, site):
     assert a.status == b.status == "created"
     item = erp.get("Item", "NEW-SKU-1")
     assert (item["item_name"], item["item_group"], item["stock_uom"], item["is_stock_item"]) == (
-        "Bougie parfumée", "All Item Groups", "Nos", 1)
+        "Bougie parfumée", "Products", "Nos", 1)
     assert count(erp, "Item") == 1
     assert Binder(erp, "shop1").erp_name("Item", 501) == "NEW-SKU-1"
 
@@ -276,8 +276,8 @@ def test_blacklisted_product_fails_the_order_naming_it_and_writes_nothing(erp, s
         assert count(erp, doctype) == 0, doctype
 
 
-def test_line_whose_product_was_deleted_fails_the_order(erp, site, shared_dir):
-    order = captured_orders(shared_dir)["error_order_unknown_product#53"]
+def test_line_whose_product_was_deleted_fails_the_order(erp, site, captures_dir):
+    order = captured_orders(captures_dir)["error_order_unknown_product#53"]
     order = dict(order, status="processing")
     outcome = import_order(erp, site, order)
     assert outcome.status == "failed" and "product_id 0" in outcome.reason

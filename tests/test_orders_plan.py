@@ -27,8 +27,8 @@ def rows(p, kind):
     return [(r.account, r.description, r.amount) for r in p.rows if r.kind == kind]
 
 
-def test_every_captured_real_order_plans_to_its_exact_total(shared_dir):
-    orders = captured_orders(shared_dir)
+def test_every_captured_real_order_plans_to_its_exact_total(captures_dir):
+    orders = captured_orders(captures_dir)
     assert len({o["id"] for o in orders.values()}) >= 7  # 45..49, 51, 53
     for key, order in orders.items():
         if any(not li["product_id"] for li in order["line_items"]):
@@ -38,8 +38,8 @@ def test_every_captured_real_order_plans_to_its_exact_total(shared_dir):
         assert p.shop_total == D(order["total"])
 
 
-def test_captured_processing_order_45_row_by_row(shared_dir):
-    order = captured_orders(shared_dir)["get_order_single#45"]
+def test_captured_processing_order_45_row_by_row(captures_dir):
+    order = captured_orders(captures_dir)["get_order_single#45"]
     p = plan(order)
     so = p.sales_order
     assert so["po_no"] == "45"

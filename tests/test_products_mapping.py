@@ -1,6 +1,6 @@
 """The item <-> product mapping on its own: canonical forms, fingerprints, payloads.
 
-Real shapes: the captured products of ../shared/woocommerce where they matter (a variable product,
+Real shapes: the captured products of tests/captures/woocommerce where they matter (a variable product,
 a variation on both routes), the rest as WooCommerce and ERPNext write them.
 """
 
@@ -15,8 +15,8 @@ from shopsync.sync import product_mapping as pm
 CTX = pm.MappingContext(categories={16: "Clothes", 17: "Clothes", 18: "Accessories"})
 
 
-def _capture(shared_dir, name):
-    return json.loads((shared_dir / "woocommerce" / name).read_text())["response"]["body"]
+def _capture(captures_dir, name):
+    return json.loads((captures_dir / "woocommerce" / name).read_text())["response"]["body"]
 
 
 def item(**fields):
@@ -118,10 +118,10 @@ def test_category_mapping_both_ways():
     assert pm.erp_canonical(item(item_group="Services"), CTX)["category"] == ""
 
 
-def test_variable_product_and_variation_from_the_captures(shared_dir):
-    variable = _capture(shared_dir, "get_product_variable.json")
-    on_products_route = _capture(shared_dir, "get_product_by_variation_id_on_products_route.json")
-    on_variations_route = _capture(shared_dir, "get_product_variation_single.json")
+def test_variable_product_and_variation_from_the_captures(captures_dir):
+    variable = _capture(captures_dir, "get_product_variable.json")
+    on_products_route = _capture(captures_dir, "get_product_by_variation_id_on_products_route.json")
+    on_variations_route = _capture(captures_dir, "get_product_variation_single.json")
     ctx = pm.MappingContext(categories={16: "Clothes"}, sync_images=True)
     v = pm.woo_canonical(variable, ctx)
     assert v["kind"] == pm.VARIABLE and v["attributes"] == ["Size"] and v["category"] == "Clothes"
@@ -141,8 +141,8 @@ def test_variable_product_and_variation_from_the_captures(shared_dir):
     assert pm.fingerprint(erp) == pm.fingerprint(a)
 
 
-def test_variation_payload_uses_the_global_attribute_id(shared_dir):
-    variable = _capture(shared_dir, "get_product_variable.json")
+def test_variation_payload_uses_the_global_attribute_id(captures_dir):
+    variable = _capture(captures_dir, "get_product_variable.json")
     canon = {"kind": pm.VARIATION, "sku": "RW-V-HOODIE-XL", "active": True, "attributes": {"Size": "XL"},
              "regular_price": "42.00", "weight": "0.7"}
     payload = pm.variation_payload(canon, CTX, parent=variable)
@@ -152,8 +152,8 @@ def test_variation_payload_uses_the_global_attribute_id(shared_dir):
     assert pm.variation_payload({**canon, "active": False}, CTX, parent=variable)["status"] == "private"
 
 
-def test_variable_attributes_gain_a_new_value_and_keep_the_others(shared_dir):
-    variable = _capture(shared_dir, "get_product_variable.json")
+def test_variable_attributes_gain_a_new_value_and_keep_the_others(captures_dir):
+    variable = _capture(captures_dir, "get_product_variable.json")
     attrs = pm.variable_attributes({"Size": ["S", "M", "L", "XL"]}, variable)
     assert attrs[0]["id"] == 1 and attrs[0]["options"] == ["L", "M", "S", "XL"] and attrs[0]["variation"] is True
     fresh = pm.variable_attributes({"Colour": ["Red", "Blue"]}, None)

@@ -1,5 +1,5 @@
 """Simulator behaviours the captures do not replay one by one: delivery coalescing, disabling after
-failures, pings, faults, filters, the WooCommerce rules a sync engine leans on. Runs without ../shared."""
+failures, pings, faults, filters, the WooCommerce rules a sync engine leans on. Needs no capture."""
 from __future__ import annotations
 
 import base64

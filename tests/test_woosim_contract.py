@@ -1,4 +1,4 @@
-"""The simulator holds to the real WooCommerce 9.9.5 captures in ../shared/woocommerce.
+"""The simulator holds to the real WooCommerce 9.9.5 captures in tests/captures/woocommerce.
 
 Each captured REST exchange is replayed against a simulator seeded like the captured shop (same ids
 and SKUs), signed with the official PyPI client's OAuth class. We compare what a client can rely on:
@@ -28,8 +28,8 @@ from tests.woosim.util import wp_json
 # ----------------------------------------------------------------------------- helpers
 
 
-def load(shared_dir, name):
-    return json.loads((shared_dir / "woocommerce" / name).read_text(encoding="utf-8"))
+def load(captures_dir, name):
+    return json.loads((captures_dir / "woocommerce" / name).read_text(encoding="utf-8"))
 
 
 def jtype(value) -> str:
@@ -126,14 +126,14 @@ def client(sim):
 
 # ----------------------------------------------------------------------------- setups for replays
 
-def _refund_47(shared_dir, sim, client, receiver):
-    body = load(shared_dir, "post_order_refund_partial.json")["request"]["body"]
+def _refund_47(captures_dir, sim, client, receiver):
+    body = load(captures_dir, "post_order_refund_partial.json")["request"]["body"]
     assert client.post("orders/47/refunds", body).status_code == 201
     return {}
 
 
-def _eight_webhooks(shared_dir, sim, client, receiver):
-    captured = sorted(load(shared_dir, "get_webhooks.json")["response"]["body"], key=lambda w: w["id"])
+def _eight_webhooks(captures_dir, sim, client, receiver):
+    captured = sorted(load(captures_dir, "get_webhooks.json")["response"]["body"], key=lambda w: w["id"])
     sim.add_webhook("product.created", receiver.url + "/hook/probe", secret="x", name="probe")  # id 1
     for w in captured:
         path = w["delivery_url"].split("8099", 1)[1]
@@ -142,21 +142,21 @@ def _eight_webhooks(shared_dir, sim, client, receiver):
     return {}
 
 
-def _one_webhook(shared_dir, sim, client, receiver):
+def _one_webhook(captures_dir, sim, client, receiver):
     sim.add_webhook("product.created", receiver.url + "/hook/probe", secret="x", name="probe (no mu-plugin)")
     return {}
 
 
 def _product(old_id, **stock):
-    def setup(shared_dir, sim, client, receiver):
+    def setup(captures_dir, sim, client, receiver):
         p = sim.add_product(name="Produit webhook", type="simple", regular_price="3.00", sku=f"WH-{old_id}",
                             **stock)
         return {old_id: p["id"]}
     return setup
 
 
-def _order_51(shared_dir, sim, client, receiver):
-    body = load(shared_dir, "webhook_trigger_create_order.json")["request"]["body"]
+def _order_51(captures_dir, sim, client, receiver):
+    body = load(captures_dir, "webhook_trigger_create_order.json")["request"]["body"]
     o = sim.add_order(**body)
     return {51: o["id"]}
 
@@ -269,16 +269,16 @@ NOT_REST = {  # recorded or derived files, held by dedicated tests below or not 
 }
 
 
-def test_every_capture_is_accounted_for(shared_dir):
-    names = {p.name for p in (shared_dir / "woocommerce").glob("*.json")}
+def test_every_capture_is_accounted_for(captures_dir):
+    names = {p.name for p in (captures_dir / "woocommerce").glob("*.json")}
     unknown = names - set(REPLAYS) - AUTH_CAPTURES - set(NOT_REST)
     assert not unknown, f"captures with no contract test: {sorted(unknown)}"
 
 
-def replay(shared_dir, sim, client, receiver, name):
-    cap = load(shared_dir, name)
+def replay(captures_dir, sim, client, receiver, name):
+    cap = load(captures_dir, name)
     setup, notes = REPLAYS[name]
-    ids = setup(shared_dir, sim, client, receiver) if setup else {}
+    ids = setup(captures_dir, sim, client, receiver) if setup else {}
     req = cap["request"]
     route = req["path"][len("/wp-json/wc/v3/"):]
     for old, new in ids.items():
@@ -294,8 +294,8 @@ def replay(shared_dir, sim, client, receiver, name):
 
 
 @pytest.mark.parametrize("name", sorted(REPLAYS))
-def test_rest_capture(shared_dir, sim, client, receiver, name):
-    cap, resp = replay(shared_dir, sim, client, receiver, name)
+def test_rest_capture(captures_dir, sim, client, receiver, name):
+    cap, resp = replay(captures_dir, sim, client, receiver, name)
     want = cap["response"]
     assert resp.status_code == want["status"], resp.text[:500]
     assert resp.headers["Content-Type"] == want["headers"]["Content-Type"]
@@ -316,16 +316,16 @@ def test_rest_capture(shared_dir, sim, client, receiver, name):
 
 @pytest.mark.parametrize("name", ["get_customer_single_accented_with_raw_body.json",
                                   "get_order_guest_with_raw_body.json"])
-def test_raw_body_escaping_like_wordpress(shared_dir, sim, client, receiver, name):
-    cap = load(shared_dir, name)
+def test_raw_body_escaping_like_wordpress(captures_dir, sim, client, receiver, name):
+    cap = load(captures_dir, name)
     raw = cap["response"]["body_raw"]
     assert wp_json(json.loads(raw)) == raw  # our encoder writes exactly what WordPress wrote
-    _, resp = replay(shared_dir, sim, client, receiver, name)
+    _, resp = replay(captures_dir, sim, client, receiver, name)
     text = resp.content.decode("ascii")  # \u-escaped: pure ASCII, like the capture
     assert "\\u00" in text and "\\/" in text and "/" not in text.replace("\\/", "")
 
 
-def test_seeded_shop_matches_captured_collections(shared_dir, client):
+def test_seeded_shop_matches_captured_collections(captures_dir, client):
     """Same totals, page slicing and order as the captured shop at 00:25 (31 products, 4 customers...).
     Products created within the same second come back in MySQL's arbitrary order: sets for those."""
     for name in ("get_products_page1_per_page10.json", "get_products_page2_per_page10.json",
@@ -334,7 +334,7 @@ def test_seeded_shop_matches_captured_collections(shared_dir, client):
                  "get_product_variations.json", "get_taxes.json", "get_payment_gateways.json",
                  "get_product_attribute_terms.json", "get_orders_status_processing.json",
                  "get_products_by_sku.json", "get_products_by_sku_of_variation.json"):
-        cap = load(shared_dir, name)
+        cap = load(captures_dir, name)
         resp = client.get(cap["request"]["path"][len("/wp-json/wc/v3/"):], cap["request"]["query"] or None)
         assert resp.headers["X-WP-Total"] == cap["response"]["headers"]["X-WP-Total"], name
         assert resp.headers["X-WP-TotalPages"] == cap["response"]["headers"]["X-WP-TotalPages"], name
@@ -345,9 +345,9 @@ def test_seeded_shop_matches_captured_collections(shared_dir, client):
             assert got == want, name
 
 
-def test_seeded_orders_have_the_captured_totals(shared_dir, client):
+def test_seeded_orders_have_the_captured_totals(captures_dir, client):
     for name in ("get_order_single.json", "get_order_guest.json"):
-        cap = load(shared_dir, name)["response"]["body"]
+        cap = load(captures_dir, name)["response"]["body"]
         got = client.get(f"orders/{cap['id']}").json()
         for key in ("total", "total_tax", "cart_tax", "shipping_total", "shipping_tax", "discount_total",
                     "discount_tax", "status", "customer_id"):
@@ -362,14 +362,14 @@ def test_seeded_orders_have_the_captured_totals(shared_dir, client):
         assert [{k: v for k, v in c.items() if k != "meta_data"} for c in got["coupon_lines"]] == \
             [{k: v for k, v in c.items() if k != "meta_data"} for c in cap["coupon_lines"]]
     for name in ("create_order_on_hold.json", "create_order_completed.json", "create_order_cancelled.json"):
-        cap = load(shared_dir, name)["response"]["body"]
+        cap = load(captures_dir, name)["response"]["body"]
         got = client.get(f"orders/{cap['id']}").json()
         assert [got[k] for k in ("total", "total_tax", "discount_total", "discount_tax")] == \
             [cap[k] for k in ("total", "total_tax", "discount_total", "discount_tax")]
 
 
-def test_refund_matches_capture(shared_dir, client):
-    cap = load(shared_dir, "post_order_refund_partial.json")
+def test_refund_matches_capture(captures_dir, client):
+    cap = load(captures_dir, "post_order_refund_partial.json")
     resp = client.post("orders/47/refunds", cap["request"]["body"])
     got, want = resp.json(), cap["response"]["body"]
     for key in ("amount", "reason", "refunded_payment"):
@@ -378,7 +378,7 @@ def test_refund_matches_capture(shared_dir, client):
     assert [{k: li[k] for k in keys} for li in got["line_items"]] == [{k: li[k] for k in keys}
                                                                        for li in want["line_items"]]
     after = client.get("orders/47").json()
-    want_after = load(shared_dir, "get_order_after_refund.json")["response"]["body"]
+    want_after = load(captures_dir, "get_order_after_refund.json")["response"]["body"]
     assert [r["total"] for r in after["refunds"]] == [r["total"] for r in want_after["refunds"]]
     strip = lambda li: [(m["key"], m["value"]) for m in li["meta_data"]]  # noqa: E731
     assert strip(after["line_items"][0]) == strip(want_after["line_items"][0])
@@ -387,8 +387,8 @@ def test_refund_matches_capture(shared_dir, client):
 # ----------------------------------------------------------------------------- authentication
 
 
-def test_auth_ok_and_link_echoes_the_oauth_params(shared_dir, sim, client):
-    cap = load(shared_dir, "auth_ok_oauth1_over_http.json")
+def test_auth_ok_and_link_echoes_the_oauth_params(captures_dir, sim, client):
+    cap = load(captures_dir, "auth_ok_oauth1_over_http.json")
     resp = client.get("products", {"per_page": 1, "type": "simple"})
     assert resp.status_code == 200
     assert shape_diff(cap["response"]["body"], resp.json()) == []
@@ -399,8 +399,8 @@ def test_auth_ok_and_link_echoes_the_oauth_params(shared_dir, sim, client):
 
 @pytest.mark.parametrize("name", ["auth_basic_over_http_rejected.json", "auth_basic_bad_credentials_over_http.json",
                                   "auth_basic_with_x_forwarded_proto_https.json"])
-def test_basic_auth_over_http_is_ignored(shared_dir, sim, name):
-    cap = load(shared_dir, name)
+def test_basic_auth_over_http_is_ignored(captures_dir, sim, name):
+    cap = load(captures_dir, name)
     headers = {k: v for k, v in cap["request"]["headers"].items() if k.lower() in ("x-forwarded-proto",)}
     secret = "cs_test" if "bad" not in name else "wrong"
     resp = requests.get(sim.url + "wp-json/wc/v3/products", params={"per_page": 1}, auth=("ck_test", secret),
@@ -409,39 +409,39 @@ def test_basic_auth_over_http_is_ignored(shared_dir, sim, name):
     assert resp.json() == cap["response"]["body"]
 
 
-def test_no_credentials_and_query_string_keys_are_rejected(shared_dir, sim):
+def test_no_credentials_and_query_string_keys_are_rejected(captures_dir, sim):
     for name, params in (("auth_none_401.json", {"per_page": 1}),
                          ("auth_query_string_over_http_rejected.json",
                           {"per_page": 1, "consumer_key": "ck_test", "consumer_secret": "cs_test"})):
-        cap = load(shared_dir, name)
+        cap = load(captures_dir, name)
         resp = requests.get(sim.url + "wp-json/wc/v3/products", params=params, timeout=5)
         assert resp.status_code == 401
         assert resp.json() == cap["response"]["body"]
 
 
-def test_oauth_failures_match_captures(shared_dir, sim, client):
-    cap = load(shared_dir, "auth_bad_secret_oauth1_401.json")
+def test_oauth_failures_match_captures(captures_dir, sim, client):
+    cap = load(captures_dir, "auth_bad_secret_oauth1_401.json")
     resp = client.get("products", {"per_page": 1}, consumer_secret="not-the-secret")
     assert (resp.status_code, resp.json()) == (401, cap["response"]["body"])
 
-    cap = load(shared_dir, "auth_unknown_key_oauth1_401.json")
+    cap = load(captures_dir, "auth_unknown_key_oauth1_401.json")
     resp = client.get("products", {"per_page": 1}, consumer_key="ck_unknown")
     assert (resp.status_code, resp.json()) == (401, cap["response"]["body"])
 
-    cap = load(shared_dir, "auth_oauth1_timestamp_20min_old_401.json")
+    cap = load(captures_dir, "auth_oauth1_timestamp_20min_old_401.json")
     resp = client.get("products", {"per_page": 1}, timestamp=int(time.time()) - 1200)
     assert (resp.status_code, resp.json()) == (401, cap["response"]["body"])
 
-    first = load(shared_dir, "auth_oauth1_nonce_first_use.json")
-    replayed = load(shared_dir, "auth_oauth1_nonce_replayed_401.json")
+    first = load(captures_dir, "auth_oauth1_nonce_first_use.json")
+    replayed = load(captures_dir, "auth_oauth1_nonce_replayed_401.json")
     url = client.signed_url("GET", "products", {"per_page": 1})
     one, two = requests.get(url, timeout=5), requests.get(url, timeout=5)
     assert one.status_code == first["response"]["status"] == 200
     assert (two.status_code, two.json()) == (401, replayed["response"]["body"])
 
 
-def test_following_link_header_verbatim_fails(shared_dir, sim, client):
-    cap = load(shared_dir, "auth_follow_link_header_verbatim.json")
+def test_following_link_header_verbatim_fails(captures_dir, sim, client):
+    cap = load(captures_dir, "auth_follow_link_header_verbatim.json")
     first = client.get("products", {"per_page": 10, "page": 1})
     next_url = re.search(r'<([^>]+)>; rel="next"', first.headers["Link"]).group(1)
     resp = requests.get(next_url, timeout=5)
@@ -451,19 +451,19 @@ def test_following_link_header_verbatim_fails(shared_dir, sim, client):
 # ----------------------------------------------------------------------------- webhooks
 
 
-def load_webhook(shared_dir, name):
-    return json.loads((shared_dir / "woocommerce" / "webhooks" / name).read_text(encoding="utf-8"))
+def load_webhook(captures_dir, name):
+    return json.loads((captures_dir / "woocommerce" / "webhooks" / name).read_text(encoding="utf-8"))
 
 
-def webhook_files(shared_dir):
+def webhook_files(captures_dir):
     return {p.name: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted((shared_dir / "woocommerce" / "webhooks").glob("*.json"))}
+            for p in sorted((captures_dir / "woocommerce" / "webhooks").glob("*.json"))}
 
 
-def test_captured_signatures_verify_with_our_algorithm(shared_dir):
+def test_captured_signatures_verify_with_our_algorithm(captures_dir):
     from tests.woosim import signature
 
-    for name, d in webhook_files(shared_dir).items():
+    for name, d in webhook_files(captures_dir).items():
         body = d["body_raw"].encode("utf-8")
         if d["is_ping"]:
             assert d["signature_header"] is None and not any(k.startswith("X-WC-") for k, _ in d["headers_raw"])
@@ -473,11 +473,11 @@ def test_captured_signatures_verify_with_our_algorithm(shared_dir):
 
 
 @pytest.fixture
-def hooked(shared_dir, receiver):
+def hooked(captures_dir, receiver):
     """A seeded shop with the captured webhooks 2-9 (8 answers 500), created through REST."""
     with WooSim().seed_like_capture() as sim:
         client = SimClient(sim.url)
-        created = sorted(load(shared_dir, "get_webhooks.json")["response"]["body"], key=lambda w: w["id"])
+        created = sorted(load(captures_dir, "get_webhooks.json")["response"]["body"], key=lambda w: w["id"])
         secrets = {9: 'Pa&ss<wörd>"\'é'}
         sim.add_webhook("product.created", receiver.url + "/hook/probe", secret="x")  # id 1, like the probe
         client.delete("webhooks/1", {"force": "true"})
@@ -516,9 +516,9 @@ def _check_delivery(capture: dict, got: dict, sim, webhook_id: int, body_like: d
     assert shape_diff(json.loads((body_like or capture)["body_raw"]), json.loads(text)) == []
 
 
-def test_webhook_timeline_deliveries_match_captures(shared_dir, hooked):
+def test_webhook_timeline_deliveries_match_captures(captures_dir, hooked):
     sim, client, receiver = hooked
-    files = webhook_files(shared_dir)
+    files = webhook_files(captures_dir)
     ping = files["ping_on_create.json"]
     _check_delivery(ping, receiver.pings("/hook/order.created")[0], sim, 2)
     fail_ping = files["ping_to_failing_endpoint_500.json"]
@@ -528,7 +528,7 @@ def test_webhook_timeline_deliveries_match_captures(shared_dir, hooked):
     receiver.clear()
 
     # The trigger sequence of webhook_trigger_timeline.json, through REST.
-    order_body = load(shared_dir, "webhook_trigger_create_order.json")["request"]["body"]
+    order_body = load(captures_dir, "webhook_trigger_create_order.json")["request"]["body"]
     order = client.post("orders", order_body).json()
     client.put(f"orders/{order['id']}", {"status": "completed"})
     client.put("products/19", {"stock_quantity": 77})
@@ -596,11 +596,11 @@ def test_webhook_timeline_deliveries_match_captures(shared_dir, hooked):
     assert sim.state.webhooks[8]["failure_count"] == 1
 
 
-def test_failure_disable_cycles(shared_dir, hooked):
+def test_failure_disable_cycles(captures_dir, hooked):
     """webhook_failure_disable_cycles.json: PUT orders/45, run the queue; 9 times."""
     sim, client, receiver = hooked
     sim.deliver_webhooks()
-    cycles = load(shared_dir, "webhook_failure_disable_cycles.json")["cycles"]
+    cycles = load(captures_dir, "webhook_failure_disable_cycles.json")["cycles"]
     sim.update_webhook(8, failure_count=0)
     for cycle in cycles:
         assert client.put("orders/45", {"customer_note": f"failure test update #{cycle['update']}"}).ok
@@ -613,17 +613,17 @@ def test_failure_disable_cycles(shared_dir, hooked):
             (status, int(failures), int(pending_delivery)), cycle["update"]
     assert client.get("webhooks/8").json()["status"] == "disabled"
     first = receiver.deliveries("/hook/fail500")[0]
-    _check_delivery(load_webhook(shared_dir, "order_updated_to_failing_endpoint_500.json"), first, sim, 8)
+    _check_delivery(load_webhook(captures_dir, "order_updated_to_failing_endpoint_500.json"), first, sim, 8)
     assert json.loads(first["body"])["id"] == 45
 
 
-def test_webhook_queue_like_action_scheduler(shared_dir, hooked):
+def test_webhook_queue_like_action_scheduler(captures_dir, hooked):
     """Which (webhook, resource) pairs got queued for the order-creation event, in which order."""
     sim, client, receiver = hooked
     sim.deliver_webhooks()
-    rows = load(shared_dir, "webhook_action_scheduler_actions.json")["rows"]
+    rows = load(captures_dir, "webhook_action_scheduler_actions.json")["rows"]
     captured = [json.loads(r["args"]) for r in rows if r["scheduled_date_gmt"] == "2026-11-23 00:19:36"]
-    order_body = load(shared_dir, "webhook_trigger_create_order.json")["request"]["body"]
+    order_body = load(captures_dir, "webhook_trigger_create_order.json")["request"]["body"]
     order = client.post("orders", order_body).json()
     queued = [{"webhook_id": q["webhook_id"], "arg": q["arg"]} for q in sim.pending_webhooks]
     expected = [{"webhook_id": c["webhook_id"], "arg": order["id"] if c["arg"] == 51 else c["arg"]}

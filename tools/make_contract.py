@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Write shopsync/erp/contract.json from the real site's captures.
 
-Reads ``<shared>/erpnext/meta/*.json`` (``frappe.get_meta()`` of 59 doctypes on a live ERPNext 15
-site) and ``<shared>/erpnext/select_options.json`` and keeps, per doctype, the flags and, per field,
+Reads ``tests/captures/erpnext/meta/*.json`` (``frappe.get_meta()`` of 59 doctypes on a live ERPNext 15
+site) and ``tests/captures/erpnext/select_options.json`` and keeps, per doctype, the flags and, per field,
 what the in-memory stand-in enforces: type, label (for error messages), reqd, options (link target,
 child doctype, or the list of allowed Select values), default, unique, allow_on_submit,
 mandatory_depends_on, read_only, no_copy, fetch_from, length, precision. Falsy attributes are left
 out; one field per line keeps the file readable and its diffs small.
 
-    python tools/make_contract.py [--shared ../shared] [--out shopsync/erp/contract.json]
+    python tools/make_contract.py [--captures tests/captures] [--out shopsync/erp/contract.json]
 
 It reads captures only; no bench or Frappe is needed.
 """
@@ -37,8 +37,8 @@ FIELD_KEYS = (
 )
 
 
-def build(shared: pathlib.Path) -> dict:
-    erp = shared / "erpnext"
+def build(captures: pathlib.Path) -> dict:
+    erp = captures / "erpnext"
     selects = json.loads((erp / "select_options.json").read_text())["doctypes"]
     doctypes: dict[str, dict] = {}
     for path in sorted((erp / "meta").glob("*.json")):
@@ -95,13 +95,13 @@ def dump(contract: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=pathlib.Path, default=REPO.parent / "shared")
+    parser.add_argument("--captures", type=pathlib.Path, default=REPO / "tests" / "captures")
     parser.add_argument("--out", type=pathlib.Path, default=REPO / "shopsync" / "erp" / "contract.json")
     args = parser.parse_args(argv)
-    if not (args.shared / "erpnext" / "meta").is_dir():
-        print(f"no captures under {args.shared}/erpnext/meta", file=sys.stderr)
+    if not (args.captures / "erpnext" / "meta").is_dir():
+        print(f"no captures under {args.captures}/erpnext/meta", file=sys.stderr)
         return 1
-    contract = build(args.shared)
+    contract = build(args.captures)
     text = dump(contract)
     json.loads(text)  # the writer must produce valid JSON
     args.out.write_text(text)

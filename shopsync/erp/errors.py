@@ -1,7 +1,7 @@
 """Errors the ERP port raises.
 
 They mirror the exceptions ERPNext 15 raises (their names are Frappe's ``exc_type``, see
-``../shared/erpnext/golden/h*``), so the engine can react to them without importing Frappe.
+``tests/captures/erpnext/golden/h*``), so the engine can react to them without importing Frappe.
 The Frappe implementation of the port translates ``frappe.exceptions`` into these; the in-memory
 stand-in raises them itself.
 """

@@ -4,7 +4,7 @@ Generic Frappe behaviour lives here (defaults, naming, link / mandatory / select
 checks, docstatus lifecycle, update-after-submit, link checks on cancel and delete, transactions,
 doc events); ERPNext's per-doctype behaviour lives in ``controllers.py``, stock in ``stock.py`` and
 the Sales Order arithmetic in ``taxes.py``. Every behaviour written here was either observed on the
-captured site (``../shared/erpnext``) or is Frappe's documented rule; the contract test holds it to
+captured site (``tests/captures/erpnext``) or is Frappe's documented rule; the contract test holds it to
 the captures.
 
 Storage is a dict per doctype holding plain dicts (children embedded, as ``as_dict()`` gives them).

@@ -1,6 +1,6 @@
 """The captured site's setup: company Test Shop (TS), EUR, France, after the setup wizard.
 
-Values come from the captures (``../shared/erpnext/README.md``, golden f13's Stock Settings, x3's
+Values come from the captures (``tests/captures/erpnext/README.md``, golden f13's Stock Settings, x3's
 Selling Settings) and ERPNext's setup wizard defaults for a French company.
 """
 

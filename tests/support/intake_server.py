@@ -1,7 +1,7 @@
 """The webhook endpoint over real HTTP, for the simulator to deliver to.
 
 It behaves as Frappe's request path does in front of ``shopsync.api.webhook`` (see
-../shared/erpnext/README.md, "The request path"): a body sent as JSON that does not parse is
+tests/captures/erpnext/README.md, "The request path"): a body sent as JSON that does not parse is
 answered 500 before the app's code runs, a JSON scalar 417; everything else reaches
 ``intake.receive`` with the raw bytes and the headers, as the real endpoint does.
 """

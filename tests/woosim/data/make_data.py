@@ -1,9 +1,9 @@
-"""Regenerate woo_data.json from the real WooCommerce captures (../shared/woocommerce).
+"""Regenerate woo_data.json from the real WooCommerce captures (tests/captures/woocommerce).
 
 Not run by the tests: the simulator only reads the generated woo_data.json, so it works
 without the captures. Run it again if the captures change:
 
-    python tests/woosim/data/make_data.py [path/to/shared/woocommerce]
+    python tests/woosim/data/make_data.py [path/to/captures/woocommerce]
 
 What it extracts:
 - templates: one real response body per resource shape (key order and JSON types are what the
@@ -146,7 +146,7 @@ def main(folder: pathlib.Path) -> dict:
 
 if __name__ == "__main__":
     here = pathlib.Path(__file__).resolve().parent
-    src = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else here.parents[3] / "shared" / "woocommerce"
+    src = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else here.parents[1] / "captures" / "woocommerce"
     data = main(src)
     (here / "woo_data.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print("wrote", here / "woo_data.json")
