@@ -92,6 +92,40 @@ def test_requirements_do_not_fight_frappe_15_pins():
     assert "woocommerce==3.0.0" in (REPO / "requirements.txt").read_text()
 
 
+# What Frappe 15 itself installs and pins: the app may import it without declaring it.
+PROVIDED_BY_FRAPPE = {"frappe", "erpnext", "click", "redis", "requests", "rq", "urllib3", "werkzeug"}
+
+
+def _declared_requirements() -> set[str]:
+    """The distribution names setup.py's install_requires gets from requirements.txt."""
+    import re
+
+    names = set()
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-")):
+            names.add(re.split(r"[<>=~!\[; ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def test_every_package_the_app_imports_is_declared_or_comes_with_frappe():
+    """A bench installs only what install_requires names: a package imported by the app and
+    brought by neither Frappe nor the declaration fails on an ERPNext without it."""
+    imported: dict[str, str] = {}
+    for path in APP.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "shopsync":
+                    imported.setdefault(top.lower(), path.relative_to(REPO).as_posix())
+    undeclared = {m: where for m, where in imported.items()
+                  if m not in PROVIDED_BY_FRAPPE and m not in _declared_requirements()}
+    assert undeclared == {}, f"imported but not in requirements.txt (install_requires): {undeclared}"
+    assert "rapidfuzz" in imported  # the check sees the engine's own imports
+
+
 def test_doctypes_are_consistent():
     from shopsync.erp.contract import load_contract
 
