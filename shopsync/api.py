@@ -8,6 +8,7 @@ from frappe import _
 
 from shopsync.jobs import frappe_runtime
 from shopsync.sync import deliveries, intake
+from shopsync.woocommerce.redacted import Headers, Payload
 
 
 @frappe.whitelist(allow_guest=True, xss_safe=True, methods=["POST"])
@@ -19,10 +20,15 @@ def webhook():
     Frappe itself answers 500 to a body that is not valid JSON before this code runs (see README).
     """
     request = frappe.request
-    raw = request.get_data(cache=True) or b""
+    # From here on the body and the headers travel in types that print as placeholders, so no
+    # traceback can carry a buyer's details or a replayable signature.
+    raw = Payload(request.get_data(cache=True) or b"")
+    headers = Headers(request.headers)
     # The site comes from the query string: with a JSON body Frappe leaves it out of form_dict.
-    site = request.args.get("site")
-    answer = intake.receive(frappe_runtime(), site, raw, dict(request.headers))
+    site = (request.args.get("site") or "")[:140]
+    answer = intake.receive(frappe_runtime(), site, raw, headers)  # never raises: 503 instead
+    if answer.status >= 500:
+        frappe.db.rollback()
     frappe.local.response.http_status_code = answer.status
     return answer.body()
 
@@ -68,9 +74,12 @@ def retry_deliveries(names):
     names = frappe.parse_json(names) if isinstance(names, str) else names
     if isinstance(names, str):
         names = [names]
-    count = deliveries.retry(frappe_runtime(), names)
-    frappe.msgprint(_("{0} deliveries queued again").format(count), alert=True)
-    return count
+    report = deliveries.retry(frappe_runtime(), names)
+    lines = [_("{0} deliveries queued again").format(len(report.queued))]
+    for name, why in report.refused.items():
+        lines.append(_("{0} not retried: {1}").format(frappe.utils.escape_html(name), _(why)))
+    frappe.msgprint("<br>".join(lines), alert=not report.refused)
+    return len(report.queued)
 
 
 @frappe.whitelist(methods=["POST"])

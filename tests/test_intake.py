@@ -44,18 +44,21 @@ def headers(secret, body, topic="order.updated", **extra):
 
 
 def order_body(order_id=45, modified="2026-11-23T00:19:12"):
-    return json.dumps({"id": order_id, "status": "processing", "date_modified_gmt": modified, "total": "10.00"}).encode()
+    return json.dumps({"id": order_id, "status": "processing", "date_modified_gmt": modified, "total": "10.00",
+                       "order_key": f"wc_order_{order_id}", "line_items": [], "billing": {}}).encode()
 
 
 def logs(erp, **filters):
     return erp.find(LOG, filters, fields=("*",))
 
 
-def test_unknown_site_is_400_and_nothing_kept(env):
+def test_unknown_site_answers_as_a_forgery_does_and_nothing_is_kept(env):
+    """A guest cannot tell an unknown site from a known one with a wrong signature."""
     erp, enq, rt, a, b = env
     body = order_body()
-    answer = intake.receive(rt, "nope", body, headers(a.webhook_secret, body))
-    assert answer.status == 400
+    unknown = intake.receive(rt, "nope", body, headers(a.webhook_secret, body))
+    forged = intake.receive(rt, "shop-a", body, headers("not-the-secret", body))
+    assert (unknown.status, unknown.body()) == (forged.status, forged.body()) == (401, forged.body())
     assert logs(erp) == []
 
 
@@ -135,7 +138,8 @@ def test_a_resource_deleted_before_delivery_is_skipped_with_the_shops_words(env)
     body = b'{"code":"woocommerce_rest_product_invalid_id","message":"Invalid ID.","data":{"status":404}}'
     assert intake.receive(rt, "shop-a", body, headers(a.webhook_secret, body, topic="product.created")).status == 200
     [entry] = logs(erp)
-    assert entry["status"] == "Skipped" and "woocommerce_rest_product_invalid_id" in entry["error"]
+    assert entry["status"] == "Skipped" and "woocommerce_rest_product_invalid_id" in entry["outcome"]
+    assert not entry.get("error")
 
 
 def test_a_body_over_the_limit_is_refused(env):

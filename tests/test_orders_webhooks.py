@@ -16,7 +16,7 @@ from shopsync.woocommerce import WooClient
 from tests.erp_stand_in import MemoryERP
 from tests.support.intake_server import IntakeServer
 from tests.support.rq_runtime import RQEnqueuer, make_runtime
-from tests.support.sites import add_site
+from tests.support.sites import add_site, know_webhooks
 from tests.woosim import WooSim
 
 
@@ -43,8 +43,10 @@ def wired(erp, sim, redis_url):
     rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
     servers = [IntakeServer(rt).start()]
     secret = erp.get("WooCommerce Site", "shop1")["webhook_secret"]
-    hooks = [sim.add_webhook(topic, servers[0].endpoint("shop1"), secret=secret, ping=False)["id"]
-             for topic in ("order.created", "order.updated", "order.deleted")]
+    made = [sim.add_webhook(topic, servers[0].endpoint("shop1"), secret=secret, ping=False)
+            for topic in ("order.created", "order.updated", "order.deleted")]
+    know_webhooks(erp, "shop1", made)
+    hooks = [h["id"] for h in made]
 
     def restart():
         """The intake back up (on another port: the shop's webhooks are pointed at it)."""

@@ -22,7 +22,7 @@ from shopsync.sync import products as P
 from shopsync.sync.links import IN_SYNC, LINK_DOCTYPE, NOT_LINKED, OUT_OF_SYNC
 from shopsync.woocommerce import WooClient
 from tests.erp_stand_in import MemoryERP
-from tests.support.sites import add_site
+from tests.support.sites import add_site, know_webhooks
 from tests.woosim import WooSim
 from tests.woosim.receiver import WebhookReceiver
 
@@ -147,8 +147,8 @@ def test_first_sync_creates_and_links_every_product_then_has_nothing_left_to_do(
     assert mug["item_name"] == "Tasse céramique" and mug["item_group"] == "Accessories"  # category 18 mapped
     assert mug["weight_per_unit"] == pytest.approx(0.1)
     assert price(erp, "RW-S-001") == pytest.approx(8.40)
-    # category 17 is not mapped: the default group
-    assert item(erp, "RW-S-002")["item_group"] == "All Item Groups"
+    # category 17 is not mapped: the site's default group, a leaf (never "All Item Groups")
+    assert item(erp, "RW-S-002")["item_group"] == "Products"
     hoodie = item(erp, "RW-V-HOODIE")
     assert hoodie["has_variants"] == 1 and hoodie["item_group"] == "Clothes"
     assert [a["attribute"] for a in hoodie["attributes"]] == ["Size"]
@@ -563,7 +563,8 @@ def test_a_delivery_goes_through_the_endpoint_the_log_and_a_worker(erp, site, cl
     server.start()
     try:
         stored = erp.get("WooCommerce Site", "shop1")
-        sim.add_webhook("product.updated", server.endpoint("shop1"), secret=stored["webhook_secret"], ping=False)
+        know_webhooks(erp, "shop1", [sim.add_webhook("product.updated", server.endpoint("shop1"),
+                                                     secret=stored["webhook_secret"], ping=False)])
         sim.update_product(10, name="Tasse (webhook)")
         [d] = sim.deliver_webhooks()
         assert d["status_code"] == 200, d

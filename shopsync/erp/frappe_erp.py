@@ -115,6 +115,10 @@ class FrappeERP:
             doc.save(ignore_permissions=True)
             return _plain(doc)
 
+    def set_values(self, doctype: str, name: str, values: dict[str, Any]) -> None:
+        with _errors():
+            frappe.db.set_value(doctype, name, dict(values))
+
     def submit(self, doctype: str, name: str) -> dict[str, Any]:
         with _errors():
             doc = frappe.get_doc(doctype, name)
@@ -175,6 +179,17 @@ class FrappeERP:
             "Bin", filters={"modified": (">=", since), "warehouse": ("in", whs)}, pluck="item_code"
         )
         return set(moved) | set(touched)
+
+    def items_with_stock_ledger(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> set[str]:
+        items, whs = list(item_codes), list(warehouses)
+        if not items or not whs:
+            return set()
+        return set(frappe.get_all(
+            "Stock Ledger Entry",
+            filters={"item_code": ("in", items), "warehouse": ("in", whs), "is_cancelled": 0},
+            pluck="item_code",
+            distinct=True,
+        ))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

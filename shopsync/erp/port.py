@@ -53,6 +53,11 @@ class ERP(Protocol):
     def update(self, doctype: str, name: str, values: Doc) -> Doc:
         """Set fields (child tables replaced whole when given) and save."""
 
+    def set_values(self, doctype: str, name: str, values: Doc) -> None:
+        """Write plain fields straight to the row (Frappe's ``db.set_value``): no validation, no
+        events, no check that the row is unchanged since read. For bookkeeping (a link's state,
+        a log entry's status) that another job may touch at the same moment."""
+
     def submit(self, doctype: str, name: str) -> Doc:
         ...
 
@@ -79,6 +84,10 @@ class ERP(Protocol):
     def items_moved_since(self, since: str, warehouses: Iterable[str]) -> set[str]:
         """Item codes with a Stock Ledger Entry created, or a Bin modified, at or after
         ``since`` (``YYYY-MM-DD HH:MM:SS``, the ERP's clock) in any of ``warehouses``."""
+
+    def items_with_stock_ledger(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> set[str]:
+        """Those of ``item_codes`` with at least one live (not cancelled) Stock Ledger Entry in
+        any of ``warehouses``: items whose stock has been entered in the ERP at least once."""
 
     # --- the unit of work ----------------------------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]:

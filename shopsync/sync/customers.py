@@ -40,6 +40,7 @@ from shopsync.erp.errors import DoesNotExistError
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync.links import Binder, erp_key
 from shopsync.sync.site import SiteConfig
+from shopsync.woocommerce.errors import NotFoundError
 
 NEAR_SAME = 90
 
@@ -382,6 +383,14 @@ def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str,
         doc["phone_nos"] = [{"phone": phone, "is_primary_phone": 1, "is_primary_mobile_no": 1}]
     if not linked:
         doc["is_primary_contact"] = 1
+    if erp.get_value("Customer", customer, "customer_type") == "Individual":
+        # Frappe names a Contact "<full name>-<first link's name>", so a person's own contact would be
+        # "Hélène Bérubé-Hélène Bérubé"; made first without its link, it is named as the person
+        # ("Hélène Bérubé", "Hélène Bérubé-1" for a namesake), then linked in the same transaction.
+        links = doc.pop("links")
+        made = erp.insert(doc)
+        erp.update("Contact", made["name"], {"links": links})
+        return made["name"]
     return erp.insert(doc)["name"]
 
 
@@ -392,9 +401,36 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, An
     from shopsync.sync.deliveries import Outcome
 
     if event == "deleted":
-        return Outcome("Skipped", "a customer deleted in the shop stays in the ERP")
+        return _customer_deleted(rt, site, int((payload or {}).get("id") or 0))
     status, message = import_customer(rt.erp, site, payload)
     return Outcome(status, message)
+
+
+def _customer_deleted(rt: Any, site: SiteConfig, woo_id: int) -> Any:
+    """customer.deleted: once the shop confirms the customer is gone (404), its link goes Not
+    linked; the ERPNext Customer, its addresses, contacts and orders stay as they are."""
+    from shopsync.sync.deliveries import Outcome
+    from shopsync.sync.links import NOT_LINKED
+
+    client = rt.client_for(site)
+    try:
+        client.get(f"customers/{woo_id}")
+    except NotFoundError:
+        pass
+    else:
+        return Outcome("Skipped", f"customer {woo_id} is still in the shop: the deletion was not applied")
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+    binder = Binder(erp := rt.erp, site.name)
+    link = binder.get("Customer", woo_id)
+    if link is None or link.get("state") == NOT_LINKED:
+        return Outcome("Skipped", f"customer {woo_id} deleted in the shop; it was not linked")
+    with erp.transaction():
+        binder.update(link, state=NOT_LINKED, last_synced_at=erp.now(),
+                      last_error=f"The customer was deleted in the shop ({erp.now()}); the ERPNext customer stays.")
+    return Outcome("Done", f"customer {woo_id} deleted in the shop: {link.get('erp_name')} is no longer linked (it stays)")
 
 
 def import_customer(erp: ERP, site: SiteConfig, payload: dict[str, Any]) -> tuple[str, str]:

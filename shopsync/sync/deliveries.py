@@ -23,6 +23,8 @@ import datetime as dt
 import importlib
 import json
 import logging
+import random
+import time
 from typing import Any, Callable, Iterable
 
 from shopsync.sync.failures import is_transient
@@ -113,6 +115,65 @@ def process_resource(rt: Runtime, site_name: str, resource: str, resource_id: in
             statuses.append(process_entry(rt, site, entry))
 
 
+#: Errors of a job that met another job on the same record (a unique key taken a moment ago, a
+#: document changed under it, a lock): a lost race. The work is run again at once, on fresh reads.
+RACE_ERRORS = {"DuplicateEntryError", "UniqueValidationError", "TimestampMismatchError", "LockTimeout"}
+RACE_RETRIES = 3
+
+
+def _is_race(exc: BaseException) -> bool:
+    return any(cls.__name__ in RACE_ERRORS for cls in type(exc).__mro__)
+
+
+def verify_webhook(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str | None:
+    """Why the delivery's webhook is not this site's webhook for its topic, or None.
+
+    The intake already refused a webhook id the site knows under another topic; an id it does not
+    know yet (a webhook made since the last check) is asked of the shop here: its delivery URL
+    must be this site's endpoint and its topic the delivery's."""
+    webhook_id = int(entry.get("webhook_id") or 0)
+    known = site.webhook_topic(webhook_id)
+    if known is not None:
+        return None if known == entry.get("topic") else f"Webhook #{webhook_id} of site {site.name} is for {known}, not {entry.get('topic')}"
+    client = rt.client_for(site)
+    try:
+        hook = client.get_webhook(webhook_id)
+    except Exception as exc:  # noqa: BLE001
+        if type(exc).__name__ == "NotFoundError":
+            return f"Webhook #{webhook_id} does not exist in the shop of site {site.name}: nothing was done with the delivery."
+        raise
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+    if (hook.get("delivery_url") or "") != site.endpoint_url:
+        return f"Webhook #{webhook_id} of the shop delivers elsewhere, not to site {site.name}: nothing was done with the delivery."
+    if hook.get("topic") != entry.get("topic"):
+        return f"Webhook #{webhook_id} of site {site.name} is for {hook.get('topic')}, not {entry.get('topic')}: nothing was done with the delivery."
+    return None
+
+
+def _run_handler(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> Outcome:
+    handler = resolve_handler(entry["resource"])
+    if handler is None:
+        return Outcome("Skipped", f"No handler for {entry['resource']} deliveries")
+    if not site.enabled:
+        return Outcome("Skipped", "The site is disabled")
+    problem = verify_webhook(rt, site, entry)
+    if problem:
+        return Outcome("Failed", problem)
+    payload = json.loads(entry["payload"])
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            return _as_outcome(handler(rt, site, entry.get("event") or "", payload))
+        except Exception as exc:  # noqa: BLE001
+            if not _is_race(exc) or attempt == RACE_RETRIES:
+                raise
+            # another job took the same key first: its transaction committed, ours rolled back
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
     erp = rt.erp
     attempts = int(entry.get("attempts") or 0) + 1
@@ -120,26 +181,31 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
         erp.update(LOG_DOCTYPE, entry["name"], {"status": "Processing", "attempts": attempts, "processing_started_at": erp.now()})
     values: dict[str, Any]
     try:
-        handler = resolve_handler(entry["resource"])
-        if handler is None:
-            outcome = Outcome("Skipped", f"No handler for {entry['resource']} deliveries")
-        elif not site.enabled:
-            outcome = Outcome("Skipped", "The site is disabled")
+        outcome = _run_handler(rt, site, entry)
+        if outcome.status == "Failed":
+            values = {"status": "Failed", "error": outcome.message or "failed", "outcome": None, "next_attempt_at": None}
         else:
-            outcome = _as_outcome(handler(rt, site, entry.get("event") or "", json.loads(entry["payload"])))
-        values = {"status": outcome.status, "error": outcome.message or None, "next_attempt_at": None}
+            values = {"status": outcome.status, "outcome": outcome.message or None, "error": None, "next_attempt_at": None}
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
         message = str(exc) if isinstance(exc, PermanentError) else f"{type(exc).__name__}: {exc}"
-        if is_transient(exc) and attempts < MAX_ATTEMPTS:
+        if (is_transient(exc) or _is_race(exc)) and attempts < MAX_ATTEMPTS:
             delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
             values = {"status": "Queued", "error": message, "next_attempt_at": _plus(erp.now(), delay)}
         else:
             values = {"status": "Failed", "error": message, "next_attempt_at": None}
-        log.info("shopsync: delivery %s of %s: %s", entry["name"], site.name, values["status"])
+        # every attempt's reason stays readable on the entry, not only the last one
+        values["attempt_log"] = _attempt_line(entry, attempts, erp.now(), message)
+        log.info("shopsync: delivery %s of %s: %s after attempt %s", entry["name"], site.name, values["status"], attempts)
     values["finished_at"] = erp.now()
     with erp.transaction():
         erp.update(LOG_DOCTYPE, entry["name"], values)
     return values["status"]
+
+
+def _attempt_line(entry: dict[str, Any], attempt: int, now: str, message: str) -> str:
+    line = f"{now} attempt {attempt}: {message}"[:1000]
+    before = (entry.get("attempt_log") or "").rstrip("\n")
+    return f"{before}\n{line}" if before else line
 
 
 def _as_outcome(result: Any) -> Outcome:
@@ -155,18 +221,44 @@ def _as_outcome(result: Any) -> Outcome:
     return Outcome("Done", message or status)
 
 
-def retry(rt: Runtime, names: Iterable[str]) -> int:
-    """The desk's Retry: put Failed/Skipped entries back in the queue, payload as stored."""
-    count = 0
+#: Why Retry refuses an entry, by status.
+RETRY_REFUSED = {
+    "Done": "it was already applied; running an old delivery again could undo newer work "
+            "(the next delivery or the hourly catch-up brings the shop's current state)",
+    "Processing": "a job is on it",
+    "Queued": "it is already waiting for its job",
+}
+
+
+@dataclasses.dataclass
+class RetryReport:
+    queued: list[str] = dataclasses.field(default_factory=list)
+    refused: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> why
+
+    def __int__(self) -> int:
+        return len(self.queued)
+
+
+def retry(rt: Runtime, names: Iterable[str]) -> RetryReport:
+    """The desk's Retry: Failed and Skipped entries go back to the queue, payload as stored.
+
+    An entry that already ran to Done is refused with the reason. What runs again is checked as
+    a new delivery would be: a stale state is skipped, a deletion is confirmed with the shop."""
+    report = RetryReport()
     for name in names:
         entry = rt.erp.get(LOG_DOCTYPE, name)
-        if entry["status"] in ("Processing",) or not entry.get("resource_id"):
+        why = RETRY_REFUSED.get(entry["status"])
+        if why is None and not entry.get("resource_id"):
+            why = "the delivery holds nothing to run (see its reason)"
+        if why:
+            report.refused[name] = why
             continue
         with rt.erp.transaction():
-            rt.erp.update(LOG_DOCTYPE, name, {"status": "Queued", "next_attempt_at": None, "error": None, "attempts": 0})
+            rt.erp.update(LOG_DOCTYPE, name, {"status": "Queued", "next_attempt_at": None, "error": None, "outcome": None,
+                                              "attempts": 0})
         queue_resource(rt, entry["site"], entry["resource"], entry["resource_id"])
-        count += 1
-    return count
+        report.queued.append(name)
+    return report
 
 
 def sweep(rt: Runtime) -> int:

@@ -9,7 +9,11 @@ def is_transient(exc: BaseException) -> bool:
     so, or a connection to a service (Redis, the database) that dropped."""
     if getattr(exc, "transient", False):
         return True
-    return type(exc).__name__ in {"ConnectionError", "TimeoutError", "Timeout"}
+    # RQ's JobTimeoutException: the job ran out of time, the work may fit next time
+    return any(cls.__name__ in TRANSIENT_NAMES for cls in type(exc).__mro__)
+
+
+TRANSIENT_NAMES = {"ConnectionError", "TimeoutError", "Timeout", "JobTimeoutException"}
 
 
 class SyncFailure(Exception):

@@ -105,7 +105,12 @@ class Binder:
         return self.erp.insert(doc)
 
     def update(self, link: Doc, **values: Any) -> Doc:
-        return self.erp.update(LINK_DOCTYPE, link["name"], values)
+        """Bookkeeping on a link (state, fingerprints, errors, times): written straight to the row,
+        so a concurrent job that touched the same link a moment ago cannot make it fail."""
+        self.erp.set_values(LINK_DOCTYPE, link["name"], values)
+        merged = dict(link)
+        merged.update(values)
+        return merged
 
     def all(self, kind: str, **filters: Any) -> list[Doc]:
         return self.erp.find(LINK_DOCTYPE, {"site": self.site, "link_type": kind, **filters}, fields=("*",))

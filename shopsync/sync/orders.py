@@ -147,6 +147,7 @@ class PlannedLine:
     uom: str
     remainder: Decimal = ZERO  # line total - rate * qty
     kind: str = "product"  # or "shipping"
+    description: str = ""  # "" = the item's own
 
     @property
     def amount(self) -> Decimal:
@@ -293,7 +294,8 @@ def plan_order(site: SiteConfig, order: dict[str, Any], resolved: Resolved) -> O
         if ref is None:
             raise OrderFailure(f"no item resolved for line “{name}”")
         rate, remainder = split_rate(line_total, qty)
-        lines.append(PlannedLine(int(li["id"]), ref.item_code, (name or ref.item_code)[:140], qty, rate, ref.stock_uom, remainder))
+        lines.append(PlannedLine(int(li["id"]), ref.item_code, (name or ref.item_code)[:140], qty, rate, ref.stock_uom, remainder,
+                                 description=getattr(ref, "description", "") or ""))
         shop_parts.append(line_total)
 
     rows: list[PlannedRow] = []
@@ -380,6 +382,8 @@ def plan_order(site: SiteConfig, order: dict[str, Any], resolved: Resolved) -> O
         }
         if ln.uom:
             row["uom"] = ln.uom
+        if ln.description:
+            row["description"] = ln.description
         if site.default_warehouse:
             row["warehouse"] = site.default_warehouse
         so["items"].append(row)
@@ -878,9 +882,16 @@ def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], clie
         oid = int((payload or {}).get("id") or 0)
         if not oid:
             return Outcome("Failed", "the delivery holds no order id")
-        fetched = None
-        if client is not None and event != "deleted":
-            fetched = _fetch_order(client, oid)
+        if client is None:
+            # a deletion is acted on only once the shop confirms it; try again when it can be asked
+            from shopsync.sync.deliveries import TransientError
+
+            raise TransientError(f"order {oid}: the shop could not be asked whether the order is gone")
+        # The shop is asked first: a signed body can be re-labelled or replayed as a deletion.
+        # Only a 404 or a trashed order cancels; otherwise the order as the shop holds it is imported.
+        fetched = _fetch_order(client, oid)
+        if fetched is not None and fetched.get("status") == "trash":
+            fetched = None
         if fetched is None:
             # Trashed or deleted in the shop: treat as cancelled when a Sales Order exists.
             link = Binder(rt.erp, site.name).get("Order", oid)

@@ -48,6 +48,7 @@ from shopsync.sync import product_mapping as pm
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import IN_SYNC, LINK_DOCTYPE, NOT_LINKED, OUT_OF_SYNC, Binder, erp_key, link_target
 from shopsync.sync.site import SiteConfig
+from shopsync.woocommerce.errors import NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
 BATCH = 100  # objects per shop request (WooCommerce answers 413 beyond 100)
 ERP_CHUNK = 100  # pairs written per ERP transaction in bulk runs
 IN_CHUNK = 500  # values per ``("in", [...])`` filter
-DEFAULT_ITEM_GROUP = "All Item Groups"
+DEFAULT_ITEM_GROUP = "Products"
 DEFAULT_UOM = "Nos"
 
 Key = tuple[int, int]  # (product id, variation id); variation id 0 for a product
@@ -109,10 +110,12 @@ class Preview:
     erp_only: list[Row] = dataclasses.field(default_factory=list)
     blacklisted: list[Row] = dataclasses.field(default_factory=list)
     errors: list[Row] = dataclasses.field(default_factory=list)
+    #: products to be linked whose shop quantity is kept until the site's stock is set up (stock.py)
+    stock_held: list[Row] = dataclasses.field(default_factory=list)
     in_sync: int = 0
 
     LISTS = ("create_in_erp", "create_in_shop", "link", "update_erp", "update_shop", "conflicts", "unlink",
-             "draft_in_shop", "shop_only", "erp_only", "blacklisted", "errors")
+             "draft_in_shop", "shop_only", "erp_only", "blacklisted", "errors", "stock_held")
 
     @property
     def counts(self) -> dict[str, int]:
@@ -363,7 +366,7 @@ class _Engine:
         self.binder = Binder(erp, site.name)
         self.ctx = pm.MappingContext.for_site(
             site, short_description=_has_field(erp, "Item", pm.SHORT_DESCRIPTION_FIELD),
-            fallback_item_group=_default_item_group(erp),
+            fallback_item_group=_default_item_group(erp, site),
         )
         self.items: dict[str, Doc] = {}
         self.attrs: dict[str, list[tuple[str, str]]] = {}
@@ -1338,13 +1341,12 @@ def _has_field(erp: ERP, doctype: str, field: str) -> bool:
     return cache[(doctype, field)]
 
 
-def _default_item_group(erp: ERP) -> str:
-    """Item Group of items pulled from products with no mapped category (as the order import)."""
-    try:
-        group = erp.get_single_value("Stock Settings", "item_group")
-    except Exception:  # noqa: BLE001 - a stand-in without the setting
-        group = None
-    return group or DEFAULT_ITEM_GROUP
+def _default_item_group(erp: ERP, site: SiteConfig) -> str:
+    """Item Group of items pulled from products with no mapped category (as the order import):
+    the site's, a leaf ("Products" by default), never a group node."""
+    from shopsync.sync.items import default_item_group
+
+    return default_item_group(erp, site)
 
 
 # ================================================================================================
@@ -1366,6 +1368,10 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str,
         return Outcome("Skipped", f"No product in the delivery ({what})")
     pid = _int(payload.get("id"))
     if event == "deleted" or payload.get("status") == "trash":
+        # The shop is asked first: a signed body can be re-labelled or replayed as a deletion.
+        gone, status = _gone_from_shop(rt.client_for(site), f"products/{pid}")
+        if not gone:
+            return Outcome("Skipped", f"#Woo: {pid} is still in the shop ({status}): the deletion was not applied")
         return _product_trashed(erp, site, pid)
 
     product = dict(payload)
@@ -1445,6 +1451,22 @@ def _record_clash(eng: _Engine, rows: list[Row]) -> None:
         if link is not None:
             with eng.erp.transaction():
                 eng._update_link(link, last_error=r.detail[:2000])
+
+
+def _gone_from_shop(client: Any, path: str) -> tuple[bool, str]:
+    """(True, why) when the shop answers 404 for ``path`` or holds it in the trash."""
+    try:
+        obj = client.get(path)
+    except Exception as exc:  # noqa: BLE001
+        if isinstance(exc, NotFoundError):
+            return True, "not found"
+        raise
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+    status = str((obj or {}).get("status") or "")
+    return status == "trash", status or "present"
 
 
 def _product_trashed(erp: ERP, site: SiteConfig, pid: int):
@@ -1608,6 +1630,11 @@ def preview_first_sync(erp: ERP, site: SiteConfig, client: Any, *, keep: str | N
     _check_keep(site, keep)
     eng = _prepare(erp, site, client, since)
     _, pv = eng.plan(keep=keep)
+    from shopsync.sync import stock  # the first day: what keeps its shop quantity
+
+    rows = pv.link + pv.create_in_erp
+    held = stock.held_on_first_sync(erp, site, [(r.item_code, eng.shop.get((r.product_id, r.variation_id))) for r in rows])
+    pv.stock_held = [dataclasses.replace(r, detail=f"shop quantity {q}") for r, q in zip(rows, held) if q is not None]
     return pv
 
 

@@ -14,7 +14,15 @@ SITE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
 STOCK_RULES = ("Actual minus reserved", "Actual", "Projected")
 DIRECTIONS = ("Both ways", "Shop to ERP", "ERP to shop")
 DEFAULT_ORDER_STATUSES = ("processing", "on-hold", "completed")
+#: Item Group of items made from products with no mapped category (ERPNext makes it at setup)
+DEFAULT_ITEM_GROUP = "Products"
+#: what an order with a blacklisted product becomes
+REFUSE_BLACKLISTED = "Refuse the order"
+PLACEHOLDER_BLACKLISTED = "Import on the placeholder item"
+DEFAULT_PLACEHOLDER_ITEM = "Product not synced"
 ROTATION_GRACE = __import__("datetime").timedelta(hours=24)
+#: The shortest webhook secret a site accepts (shopsync generates 43 characters).
+MIN_SECRET_LENGTH = 24
 
 #: The webhooks every enabled site keeps in its shop.
 WEBHOOK_TOPICS = (
@@ -26,6 +34,7 @@ WEBHOOK_TOPICS = (
     "product.deleted",
     "customer.created",
     "customer.updated",
+    "customer.deleted",
 )
 
 
@@ -53,6 +62,11 @@ class SiteConfig:
     default_warehouse: str = ""
     stock_rule: str = "Actual minus reserved"
     warehouses: list[str] = dataclasses.field(default_factory=list)
+    #: the site's stock has been set up in the ERP (see ``shopsync.sync.stock.stock_is_set_up``)
+    stock_set_up: bool = False
+    stock_set_up_on: str = ""
+    #: the draft Stock Reconciliation made from the shop's quantities (set up once submitted)
+    opening_stock_reconciliation: str = ""
     order_statuses: tuple[str, ...] = DEFAULT_ORDER_STATUSES
     import_orders_from: str = ""
     delivery_days: int = 7
@@ -61,11 +75,21 @@ class SiteConfig:
     push_order_status: bool = False
     product_direction: str = "Both ways"
     sync_images: bool = False
+    item_group: str = DEFAULT_ITEM_GROUP
+    blacklisted_lines: str = REFUSE_BLACKLISTED
+    placeholder_item: str = ""
     payment_methods: dict[str, str] = dataclasses.field(default_factory=dict)
     categories: dict[int, str] = dataclasses.field(default_factory=dict)
     tax_rates: dict[int, str] = dataclasses.field(default_factory=dict)
     orders_cursor: str = ""
     products_cursor: str = ""
+    #: the shop's webhooks of this site as last checked: id -> {"topic", "secret_hash"}
+    webhooks: dict[int, dict[str, str]] = dataclasses.field(default_factory=dict)
+
+    def webhook_topic(self, webhook_id: int) -> str | None:
+        """The topic of this site's webhook ``webhook_id`` as last checked, None when unknown."""
+        row = self.webhooks.get(int(webhook_id or 0))
+        return row.get("topic") if row else None
 
     def secrets_accepted(self, now: str) -> list[str]:
         """The secrets a delivery may be signed with at ``now`` (ERP clock): the current one, and
@@ -83,7 +107,8 @@ class SiteConfig:
 
         rotated = dt.datetime.strptime(str(self.secret_rotated_at)[:19], "%Y-%m-%d %H:%M:%S")
         current = dt.datetime.strptime(str(now)[:19], "%Y-%m-%d %H:%M:%S")
-        return current - rotated < ROTATION_GRACE
+        # a rotation dated in the future would keep the old secret alive for ever: no grace
+        return dt.timedelta(0) <= current - rotated < ROTATION_GRACE
 
     @property
     def stock_warehouses(self) -> list[str]:
@@ -95,6 +120,14 @@ class SiteConfig:
 
     def pushes_products(self) -> bool:
         return self.product_direction in ("Both ways", "ERP to shop")
+
+    def imports_blacklisted_lines(self) -> bool:
+        """Whether an order with a blacklisted product is imported, that line on the placeholder item."""
+        return self.blacklisted_lines == PLACEHOLDER_BLACKLISTED
+
+    @property
+    def placeholder_item_code(self) -> str:
+        return self.placeholder_item or DEFAULT_PLACEHOLDER_ITEM
 
     def tax_account_for(self, rate_id: int | None) -> str:
         return self.tax_rates.get(int(rate_id or 0)) or self.tax_account
@@ -128,6 +161,9 @@ class SiteConfig:
             default_warehouse=doc.get("default_warehouse") or "",
             stock_rule=doc.get("stock_rule") or "Actual minus reserved",
             warehouses=[r["warehouse"] for r in doc.get("warehouses") or [] if r.get("warehouse")],
+            stock_set_up=bool(doc.get("stock_set_up")),
+            stock_set_up_on=str(doc.get("stock_set_up_on") or ""),
+            opening_stock_reconciliation=doc.get("opening_stock_reconciliation") or "",
             order_statuses=statuses,
             import_orders_from=str(doc.get("import_orders_from") or ""),
             delivery_days=int(doc.get("delivery_days") or 7),
@@ -136,11 +172,18 @@ class SiteConfig:
             push_order_status=bool(doc.get("push_order_status")),
             product_direction=doc.get("product_direction") or "Both ways",
             sync_images=bool(doc.get("sync_images")),
+            item_group=doc.get("item_group") or DEFAULT_ITEM_GROUP,
+            blacklisted_lines=doc.get("blacklisted_lines") or REFUSE_BLACKLISTED,
+            placeholder_item=doc.get("placeholder_item") or "",
             payment_methods={r["woo_method"]: r["mode_of_payment"] for r in doc.get("payment_methods") or []},
             categories={int(r["woo_category_id"]): r["item_group"] for r in doc.get("categories") or []},
             tax_rates={int(r["woo_rate_id"]): r["account"] for r in doc.get("tax_rates") or []},
             orders_cursor=doc.get("orders_cursor") or "",
             products_cursor=doc.get("products_cursor") or "",
+            webhooks={
+                int(r["woo_webhook_id"]): {"topic": r.get("topic") or "", "secret_hash": r.get("secret_hash") or ""}
+                for r in doc.get("webhooks") or [] if r.get("woo_webhook_id")
+            },
         )
 
 
@@ -149,6 +192,15 @@ def _stored(value: object) -> str:
     which must never be taken for the secret itself."""
     text = str(value or "")
     return "" if text and set(text) == {"*"} else text
+
+
+def validate_rotation(webhook_secret: str, secret_rotated_at: str, now: str) -> None:
+    """What a site's secrets must be: long enough to resist guessing, a rotation not dated in the
+    future (it would keep the previous secret accepted for ever)."""
+    if webhook_secret and len(webhook_secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"The webhook secret must be at least {MIN_SECRET_LENGTH} characters long.")
+    if secret_rotated_at and str(secret_rotated_at)[:19] > str(now)[:19]:
+        raise ValueError(f"The secret rotation date {str(secret_rotated_at)[:19]} is in the future.")
 
 
 def validate_site_name(name: str) -> None:

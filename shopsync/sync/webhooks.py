@@ -7,6 +7,7 @@ name, so saving twice never makes duplicates, and two sites on one shop never to
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 from shopsync.sync.site import WEBHOOK_TOPICS, SiteConfig
@@ -20,6 +21,12 @@ class WebhookReport:
     actions: list[str] = dataclasses.field(default_factory=list)  # what was changed in the shop, in words
 
 
+def secret_hash(secret: str) -> str:
+    """What the site keeps of a secret it wrote to a webhook: WooCommerce never shows a webhook's
+    secret back, so this fingerprint is how a check knows whether a webhook holds the current one."""
+    return hashlib.sha256(("shopsync-webhook-secret:" + (secret or "")).encode("utf-8")).hexdigest()[:32]
+
+
 def _ours(site: SiteConfig, client: Any) -> list[dict[str, Any]]:
     return [w for w in client.list_webhooks() if (w.get("delivery_url") or "") == site.endpoint_url]
 
@@ -29,8 +36,11 @@ def ensure_webhooks(site: SiteConfig, client: Any, *, rotate_secret: bool = Fals
 
     Enabled site: every topic active (created when missing, re-activated when paused or disabled
     by WooCommerce after failed deliveries). Disabled site: existing ones paused, none created.
-    ``rotate_secret``: the site's (new) secret is written to every webhook.
+    The site's current secret is written to every webhook not known to hold it (``site.webhooks``
+    keeps a fingerprint of what was written), however long ago a rotation began: a shop that was
+    down for days gets it at the first check that reaches it. ``rotate_secret`` writes it to all.
     """
+    current = secret_hash(site.webhook_secret)
     report = WebhookReport()
     want = "active" if site.enabled else "paused"
     by_topic: dict[str, dict[str, Any]] = {}
@@ -50,20 +60,24 @@ def ensure_webhooks(site: SiteConfig, client: Any, *, rotate_secret: bool = Fals
                 secret=site.webhook_secret, status="active",
             )
             report.actions.append(f"created webhook #{hook['id']} ({topic})")
+            written = current
         else:
+            written = (site.webhooks.get(int(hook["id"])) or {}).get("secret_hash") or ""
             changes: dict[str, Any] = {}
             if hook.get("status") != want:
                 changes["status"] = want
-            if rotate_secret:
+            if rotate_secret or written != current:
                 changes["secret"] = site.webhook_secret
             if changes:
                 before = hook.get("status")
                 hook = client.update_webhook(hook["id"], **changes)
                 if "status" in changes:
                     report.actions.append(f"webhook #{hook['id']} ({topic}) {before} -> {want}")
-                if rotate_secret:
+                if "secret" in changes:
                     report.actions.append(f"webhook #{hook['id']} ({topic}) new secret")
-        report.rows.append({"topic": topic, "woo_webhook_id": hook["id"], "status": hook.get("status")})
+                    written = current
+        report.rows.append({"topic": topic, "woo_webhook_id": int(hook["id"]), "status": hook.get("status"),
+                            "secret_hash": written})
     return report
 
 

@@ -26,3 +26,11 @@ class Payload(bytes):
 
 def secret(value: str | None) -> Secret:
     return value if isinstance(value, Secret) else Secret(value or "")
+
+
+class Headers(dict):
+    """Request headers that may carry a signature (a replayable capture) or a key: the repr
+    names the headers only."""
+
+    def __repr__(self) -> str:
+        return f"<request headers: {', '.join(sorted(map(str, self)))}>"

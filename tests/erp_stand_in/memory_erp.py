@@ -526,6 +526,19 @@ class MemoryERP:
         with self.transaction():
             return self._update(doctype, name, copy.deepcopy(values))
 
+    def set_values(self, doctype: str, name: str, values: Doc) -> None:
+        """``frappe.db.set_value``: plain fields straight to storage, the row must exist."""
+        with self.transaction():
+            spec = self._spec(doctype)
+            self._require(doctype, name)
+            for field in values:
+                f = spec.get_field(field)
+                if f is None and field not in ("modified", "modified_by"):
+                    raise E.ValidationError(f"Unknown column '{field}' in 'field list' ({doctype})")
+                if f is not None and f.is_table:
+                    raise E.ValidationError(f"set_value cannot write the table {field}")
+            self._db_set(doctype, self._resolve(doctype, name), dict(values))
+
     def submit(self, doctype: str, name: str) -> Doc:
         with self.transaction():
             old = self._require(doctype, name)
@@ -572,6 +585,17 @@ class MemoryERP:
                 if ci(b.get("warehouse")) in whs and (b.get("modified") or "") >= since:
                     moved.add(b["item_code"])
             return moved
+
+    def items_with_stock_ledger(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> set[str]:
+        with self._lock:
+            wanted = {ci(c): c for c in item_codes}
+            whs = {ci(w) for w in warehouses}
+            found = set()
+            for sle in self._all("Stock Ledger Entry"):
+                code = ci(sle.get("item_code"))
+                if code in wanted and ci(sle.get("warehouse")) in whs and not sle.get("is_cancelled"):
+                    found.add(wanted[code])
+            return found
 
     def now(self) -> str:
         return self.clock.now_str()

@@ -24,8 +24,16 @@ class WooCommerceSite(Document):
             self.woocommerce_url += "/"
         statuses = [s.strip() for s in (self.order_statuses or "").split(",") if s.strip()]
         self.order_statuses = ",".join(statuses or site_rules.DEFAULT_ORDER_STATUSES)
+        if self.item_group and frappe.db.get_value("Item Group", self.item_group, "is_group"):
+            frappe.throw(_("Item group {0} is a group node: choose one that holds items, such as Products").format(self.item_group))
         if not self.get_password("webhook_secret", raise_exception=False):
             self.webhook_secret = generate_secret()
+        try:
+            site_rules.validate_rotation(
+                self.get_password("webhook_secret", raise_exception=False) or "", self.secret_rotated_at or "", frappe.utils.now()
+            )
+        except ValueError as exc:
+            frappe.throw(str(exc), title=_("Webhook secret"))
         if not self.endpoint_url:  # generated on first save, then fixed: the shop's webhooks point at it
             self.endpoint_url = site_rules.endpoint_url(frappe.utils.get_url(), self.site_name)
         for row in self.warehouses:
@@ -101,7 +109,8 @@ class WooCommerceSite(Document):
         result = connection_test.run(lambda u, k, s: WooClient(u, k, s, allow_private_hosts=allowed),
                                      url=url, key=key, secret=secret, **stored)
         if saved and result.stored:
-            self.db_set("connection_status", f"{frappe.utils.now()}: {result.html}", update_modified=False)
+            # stored as the shop said it; the form escapes it (woocommerce_site.js)
+            self.db_set("connection_status", f"{frappe.utils.now()}: {result.message}", update_modified=False)
         return result.as_dict()
 
     def rotate_webhook_secret(self):
@@ -124,11 +133,12 @@ class WooCommerceSite(Document):
         from shopsync.erp.frappe_erp import FrappeERP
 
         config = self._config()
-        report = webhooks.ensure_webhooks(config, self._client(), rotate_secret=config.in_rotation_grace(frappe.utils.now()))
+        # every webhook not known to hold the current secret gets it, however old the rotation
+        report = webhooks.ensure_webhooks(config, self._client())
         self._store_webhook_rows(report, webhooks.last_deliveries(FrappeERP(), self.name))
         news = [a for a in report.actions if "new secret" not in a]  # rewrites during a rotation's grace
         if news:
-            self.add_comment("Info", _("Webhooks: {0}").format("; ".join(news)))
+            self.add_comment("Info", _("Webhooks: {0}").format(frappe.utils.escape_html("; ".join(news))))
         return {"actions": report.actions, "rows": report.rows}
 
     def _store_webhook_rows(self, report, last=None):
@@ -140,7 +150,8 @@ class WooCommerceSite(Document):
                 {
                     "doctype": "WooCommerce Site Webhook", "parent": self.name, "parenttype": self.doctype,
                     "parentfield": "webhooks", "idx": idx, "topic": row["topic"],
-                    "woo_webhook_id": row["woo_webhook_id"], "status": row["status"],
+                    "woo_webhook_id": int(row["woo_webhook_id"]), "status": row["status"],
+                    "secret_hash": row.get("secret_hash") or "",
                     "last_delivery_at": last.get(row["topic"]), "checked_at": now,
                 }
             ).db_insert()
