@@ -110,7 +110,7 @@ def catch_up_orders(site_name: str):
     summary = catchup.catch_up_orders(rt.erp, site, rt.client_for(site), save_cursor=_save_cursor(site_name))
     frappe.db.set_value(SITE_DOCTYPE, site_name, "last_catch_up_at", frappe.utils.now(), update_modified=False)
     if summary.seen or summary.failed:
-        frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Order catch-up: {summary}")
+        frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Order catch-up: {frappe.utils.escape_html(str(summary))}")
     frappe.db.commit()
     return summary
 
@@ -207,7 +207,7 @@ def push_order_status(delivery_note: str):
         site = rt.load_site(name)
         report = order_status.push_delivered(rt.erp, site, rt.client_for(site), sales_orders)
         for so, why in report.failed:
-            frappe.get_doc("Sales Order", so).add_comment("Info", f"WooCommerce ({name}): not marked completed: {why}")
+            frappe.get_doc("Sales Order", so).add_comment("Info", f"WooCommerce ({name}): not marked completed: {frappe.utils.escape_html(str(why))}")
 
 
 # --- products ------------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def first_product_sync(site_name: str, keep=False):
     result = products.run_first_sync(rt.erp, site, rt.client_for(site), keep=keep, progress=progress)
     if result.cursor:
         frappe.db.set_value(SITE_DOCTYPE, site_name, "products_cursor", result.cursor, update_modified=False)
-    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Product sync: {result.summary()}")
+    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Product sync: {frappe.utils.escape_html(result.summary())}")
     frappe.db.commit()
     return result.summary()
 
@@ -285,7 +285,7 @@ def push_all_stock(site_name: str):
         frappe.publish_progress(done * 100 / max(total, 1), title="Pushing stock", doctype=SITE_DOCTYPE, docname=site_name)
 
     report = stock.push_all_stock(rt.erp, site, rt.client_for(site), progress=progress)
-    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Push all stock: {report.summary()}")
+    frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Push all stock: {frappe.utils.escape_html(report.summary())}")
     frappe.db.commit()
     return report.summary()
 
@@ -320,7 +320,8 @@ def site_action(site_name: str, action: str, user: str | None = None, **kwargs):
         summary = stock.push_differences(rt.erp, site, client).summary()
     else:
         raise ValueError(action)
-    text = f"{action.replace('_', ' ').capitalize()}: {summary}"
+    # the summary quotes the shop (product names, its errors): HTML-escaped for the comment and the message
+    text = frappe.utils.escape_html(f"{action.replace('_', ' ').capitalize()}: {summary}")
     frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", text)
     frappe.db.commit()
     if user:

@@ -9,7 +9,8 @@ frappe.ui.form.on("Item", {
 			const worst = links.some((l) => l.state === "Not linked") ? "red" : links.some((l) => l.state === "Out of sync") ? "orange" : "green";
 			const lines = links.map((l) => {
 				const error = l.last_error ? ` (${frappe.utils.escape_html(l.last_error.slice(0, 120))})` : "";
-				return `<span class="indicator-pill ${colour[l.state]}">${__(l.state)}</span> WooCommerce ${frappe.utils.escape_html(l.site)} ${l.label}${error}`;
+				const esc = frappe.utils.escape_html;
+				return `<span class="indicator-pill ${colour[l.state] || "gray"}">${esc(__(l.state || ""))}</span> WooCommerce ${esc(l.site)} ${esc(l.label)}${error}`;
 			});
 			frm.set_intro(lines.join("<br>"), worst === "green" ? "blue" : worst);
 		});

@@ -15,8 +15,9 @@
 					.closest(".list-row");
 				const $subject = $row.find(".list-subject").first();
 				$subject.find(".shopsync-woo").remove();
+				const esc = frappe.utils.escape_html;
 				const pills = links.map((l) =>
-					`<span class="indicator-pill ${colour[l.state]} shopsync-woo" title="${frappe.utils.escape_html(l.site)}: ${__(l.state)}" style="margin-left: 6px">${l.label}</span>`
+					`<span class="indicator-pill ${colour[l.state] || "gray"} shopsync-woo" title="${esc(l.site)}: ${esc(__(l.state || ""))}" style="margin-left: 6px">${esc(l.label)}</span>`
 				);
 				$subject.append(pills.join(""));
 			}

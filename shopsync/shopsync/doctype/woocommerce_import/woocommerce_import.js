@@ -1,5 +1,17 @@
+// The summary quotes the shop (why orders failed or were skipped): shown as text, never HTML.
+function shopsync_import_text_fields() {
+	const map = frappe.meta.docfield_map["WooCommerce Import"] || {};
+	for (const name of ["summary", "statuses", "resume_state"]) {
+		if (map[name]) map[name].formatter = (value) =>
+			frappe.utils.escape_html(String(value == null ? "" : value).replace(/<br>/g, "\n")).replace(/\n/g, "<br>");
+	}
+}
+
 frappe.ui.form.on("WooCommerce Import", {
+	setup: shopsync_import_text_fields,
+	onload: shopsync_import_text_fields,
 	refresh(frm) {
+		shopsync_import_text_fields();
 		if (frm.is_new()) return;
 		const label = frm.doc.status === "Interrupted" ? __("Resume") : __("Start");
 		if (["Draft", "Interrupted", "Done"].includes(frm.doc.status)) {
@@ -7,6 +19,8 @@ frappe.ui.form.on("WooCommerce Import", {
 				frappe.call({ method: "shopsync.api.start_import", args: { name: frm.doc.name }, callback: () => frm.reload_doc() })
 			).addClass("btn-primary");
 		}
+		// the job publishes to the Import's document room: everyone with this form open gets it
+		if (frappe.realtime.doc_subscribe) frappe.realtime.doc_subscribe(frm.doctype, frm.doc.name);
 		frappe.realtime.off("shopsync_import_progress");
 		frappe.realtime.on("shopsync_import_progress", (data) => {
 			if (data.name !== frm.doc.name) return;

@@ -4,4 +4,11 @@ frappe.listview_settings["WooCommerce Link"] = {
 		const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" }[doc.state];
 		return [__(doc.state), colour, "state,=," + doc.state];
 	},
+	onload() {
+		// a link's SKU and last error may quote the shop: shown as text
+		const map = frappe.meta.docfield_map["WooCommerce Link"] || {};
+		for (const name of ["sku", "last_error", "woo_modified_gmt", "erp_key", "link_key"]) {
+			if (map[name]) map[name].formatter = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
+		}
+	},
 };

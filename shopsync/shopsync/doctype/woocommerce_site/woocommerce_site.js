@@ -1,6 +1,24 @@
 // WooCommerce Site form: buttons call shopsync.api; the engine does the work.
+// What the shop said (its errors in the connection status, its webhooks' topics and states) is
+// text: these fields are shown escaped, whoever wrote them.
+function shopsync_site_text(value) {
+	return frappe.utils.escape_html(String(value == null ? "" : value).replace(/<br>/g, "\n")).replace(/\n/g, "<br>");
+}
+function shopsync_site_text_fields() {
+	const fields = { "WooCommerce Site": ["connection_status"], "WooCommerce Site Webhook": ["topic", "status"] };
+	for (const [doctype, names] of Object.entries(fields)) {
+		for (const name of names) {
+			const df = (frappe.meta.docfield_map[doctype] || {})[name];
+			if (df) df.formatter = shopsync_site_text;
+		}
+	}
+}
+
 frappe.ui.form.on("WooCommerce Site", {
+	setup: shopsync_site_text_fields,
+	onload: shopsync_site_text_fields,
 	refresh(frm) {
+		shopsync_site_text_fields();
 		if (frm.is_new()) return;
 		if (!frm.doc.enabled) frm.dashboard.set_headline(__("Disabled: its webhooks are paused and nothing is synced."));
 		frm.add_custom_button(__("Check webhooks"), () => call(frm, "check_webhooks", __("Checking the shop's webhooks")), __("Webhooks"));
@@ -54,9 +72,10 @@ function call(frm, method, freeze_message) {
 		freeze_message,
 		callback(r) {
 			const m = r.message || {};
-			if (m.message) frappe.msgprint({ message: m.message, indicator: m.ok ? "green" : "red", title: __("Connection") });
-			else if (m.actions && m.actions.length) frappe.msgprint(m.actions.join("<br>"));
-			else if (m.summary) frappe.msgprint(m.summary);
+			// actions and summaries quote the shop (topics, errors): shown as text
+			if (m.message) frappe.msgprint({ message: shopsync_site_text(m.message), indicator: m.ok ? "green" : "red", title: __("Connection") });
+			else if (m.actions && m.actions.length) frappe.msgprint(m.actions.map(shopsync_site_text).join("<br>"));
+			else if (m.summary) frappe.msgprint(shopsync_site_text(m.summary));
 			else frappe.show_alert({ message: __("Done"), indicator: "green" });
 			frm.reload_doc();
 		},

@@ -5,6 +5,11 @@ frappe.listview_settings["WooCommerce Webhook Log"] = {
 		return [__(doc.status), colour, "status,=," + doc.status];
 	},
 	onload(listview) {
+		// topics and errors come from the shop: shown as text
+		const map = frappe.meta.docfield_map["WooCommerce Webhook Log"] || {};
+		for (const name of ["topic", "resource", "event", "error", "outcome"]) {
+			if (map[name]) map[name].formatter = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
+		}
 		listview.page.add_action_item(__("Retry"), () => {
 			const names = listview.get_checked_items(true);
 			frappe.call({ method: "shopsync.api.retry_deliveries", args: { names }, callback: () => listview.refresh() });

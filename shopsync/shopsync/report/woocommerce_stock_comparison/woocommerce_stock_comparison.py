@@ -18,7 +18,7 @@ def execute(filters=None):
     try:
         rows = stock.stock_comparison(rt.erp, site, rt.client_for(site))
     except WooError as exc:
-        frappe.throw(_("The shop's quantities could not be read: {0}").format(exc), title=_("WooCommerce"))
+        frappe.throw(_("The shop's quantities could not be read: {0}").format(frappe.utils.escape_html(str(exc))), title=_("WooCommerce"))
     data = [
         {
             "item_code": r.item_code, "kind": r.kind, "erp_qty": r.erp_qty, "shop_qty": r.shop_qty,

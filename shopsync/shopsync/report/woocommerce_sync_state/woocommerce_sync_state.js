@@ -5,10 +5,12 @@ frappe.query_reports["WooCommerce Sync State"] = {
 		{ fieldname: "read_shop", label: __("Read the shop now"), fieldtype: "Check" },
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// names, labels and errors may come from the shop: text columns are shown as text
+		if (column.fieldtype === "Data" && typeof value === "string") value = frappe.utils.escape_html(value);
 		value = default_formatter(value, row, column, data);
 		if (column.fieldname === "state" && data) {
-			const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" }[data.state];
-			value = `<span class="indicator-pill ${colour}">${__(data.state)}</span>`;
+			const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" }[data.state] || "gray";
+			value = `<span class="indicator-pill ${colour}">${frappe.utils.escape_html(__(data.state || ""))}</span>`;
 		}
 		return value;
 	},
@@ -16,7 +18,7 @@ frappe.query_reports["WooCommerce Sync State"] = {
 		const resync = (winner) => {
 			const links = report.get_checked_items ? report.get_checked_items().map((r) => r.link).filter(Boolean) : [];
 			const go = () => frappe.call({ method: "shopsync.api.resync", args: { site: report.get_filter_value("site"), winner, links },
-				freeze: true, callback: (r) => { frappe.msgprint(r.message.message); report.refresh(); } });
+				freeze: true, callback: (r) => { frappe.msgprint(frappe.utils.escape_html(r.message.message)); report.refresh(); } });
 			if (links.length) go();
 			else frappe.confirm(__("No line ticked: resync the whole site, overwriting the other side with the {0}'s version?", [winner === "shop" ? __("shop") : __("ERP")]), go);
 		};

@@ -1,0 +1,148 @@
+// Runs shopsync's desk scripts in node with a small stand-in of the Frappe desk API, feeds them
+// the shop's words, and prints as JSON the HTML each one hands to the desk (msgprint, intros,
+// pills, report cells, field formatters). tests/test_desk_js.py reads it.
+//
+// usage: node desk_js.js <repo> <payload>
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const vm = require("vm");
+
+const [repo, payload] = process.argv.slice(2);
+const out = {};
+
+// frappe.utils.escape_html exactly as Frappe 15 has it (frappe/public/js/frappe/utils/utils.js)
+function escape_html(txt) {
+	if (!txt) return "";
+	const map = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#x60;", "=": "&#x3D;" };
+	return String(txt).replace(/[&<>"'`=]/g, (c) => map[c] || c);
+}
+// Frappe 15's Data formatter: the value as is (no escaping), through a field's custom formatter
+function data_formatter(value, df) {
+	value = value == null ? "" : value;
+	const std = df && frappe.meta.docfield_map[df.parent] && frappe.meta.docfield_map[df.parent][df.fieldname];
+	if (std && typeof std.formatter === "function") value = std.formatter(value, df);
+	return value;
+}
+
+const handlers = {};
+const msgprints = [];
+let next_call = null; // what the next frappe.call / xcall answers
+global.frappe = {
+	utils: { escape_html },
+	meta: { docfield_map: {} },
+	ui: { form: { on: (doctype, h) => { handlers[doctype] = Object.assign(handlers[doctype] || {}, h); } } },
+	listview_settings: {},
+	query_reports: {},
+	msgprint: (m) => msgprints.push(typeof m === "string" ? m : m.message),
+	show_alert: () => {},
+	confirm: (text, yes) => yes && yes(),
+	set_route: () => {},
+	realtime: { on: () => {}, off: () => {} },
+	call: (opts) => {
+		const r = { message: next_call };
+		if (opts && opts.callback) opts.callback(r);
+		return Promise.resolve(r);
+	},
+	xcall: () => Promise.resolve(next_call),
+};
+global.__ = (text, args) => (args ? String(text).replace(/\{(\d+)\}/g, (_, i) => args[i]) : text);
+
+function load(rel) {
+	const file = path.join(repo, rel);
+	if (fs.existsSync(file)) vm.runInThisContext(fs.readFileSync(file, "utf8"), { filename: rel });
+}
+function run(doctype, event, frm) {
+	const h = handlers[doctype] || {};
+	if (typeof h[event] === "function") h[event](frm);
+}
+function fields(doctype, names) {
+	frappe.meta.docfield_map[doctype] = {};
+	for (const n of names) frappe.meta.docfield_map[doctype][n] = { fieldname: n, parent: doctype };
+}
+function formatted(doctype, names) {
+	const res = {};
+	for (const n of names) res[n] = data_formatter(payload, { parent: doctype, fieldname: n });
+	return res;
+}
+function form(buttons) {
+	return {
+		doc: { name: "boutique", enabled: 1, status: "Failed" }, doctype: "x",
+		is_new: () => false, is_dirty: () => false, reload_doc: () => {},
+		add_custom_button: (label, fn) => { buttons[label] = fn; return { addClass: () => {} }; },
+		dashboard: { set_headline: () => {}, show_progress: () => {} },
+		set_intro: (html) => { out.item_intro = html; },
+	};
+}
+
+(async () => {
+	// the site form: connection status and webhooks table; the messages of its buttons
+	fields("WooCommerce Site", ["connection_status"]);
+	fields("WooCommerce Site Webhook", ["topic", "status"]);
+	load("shopsync/shopsync/doctype/woocommerce_site/woocommerce_site.js");
+	const buttons = {};
+	const frm = form(buttons);
+	run("WooCommerce Site", "setup", frm);
+	run("WooCommerce Site", "refresh", frm);
+	out.site_fields = Object.assign(formatted("WooCommerce Site", ["connection_status"]),
+		formatted("WooCommerce Site Webhook", ["topic", "status"]));
+	next_call = { actions: [`created order.created (#12): ${payload}`] };
+	buttons[__("Check webhooks")]();
+	next_call = { summary: payload };
+	buttons[__("Push all stock")]();
+	out.site_messages = msgprints.splice(0);
+
+	// webhook log form and list, link list and form, import form
+	fields("WooCommerce Webhook Log", ["topic", "error", "outcome", "payload"]);
+	load("shopsync/shopsync/doctype/woocommerce_webhook_log/woocommerce_webhook_log.js");
+	run("WooCommerce Webhook Log", "setup", form({}));
+	out.log_fields = formatted("WooCommerce Webhook Log", ["topic", "error", "outcome", "payload"]);
+	fields("WooCommerce Webhook Log", ["topic", "error"]);
+	load("shopsync/shopsync/doctype/woocommerce_webhook_log/woocommerce_webhook_log_list.js");
+	frappe.listview_settings["WooCommerce Webhook Log"].onload({ page: { add_action_item: () => {} } });
+	out.log_list_fields = formatted("WooCommerce Webhook Log", ["topic", "error"]);
+	fields("WooCommerce Link", ["sku", "last_error"]);
+	load("shopsync/shopsync/doctype/woocommerce_link/woocommerce_link.js");
+	run("WooCommerce Link", "setup", form({}));
+	out.link_fields = formatted("WooCommerce Link", ["sku", "last_error"]);
+	fields("WooCommerce Import", ["summary"]);
+	load("shopsync/shopsync/doctype/woocommerce_import/woocommerce_import.js");
+	run("WooCommerce Import", "setup", form({}));
+	out.import_fields = formatted("WooCommerce Import", ["summary"]);
+
+	// the reports: every text cell of a row full of the shop's words
+	const row = { item_code: "ITEM-1", item_name: payload, woo: payload, state: "Out of sync", changed: payload,
+		kind: payload, last_error: payload, link: "L-1" };
+	out.reports = {};
+	for (const [name, rel] of [["WooCommerce Sync State", "shopsync/shopsync/report/woocommerce_sync_state/woocommerce_sync_state.js"],
+		["WooCommerce Stock Comparison", "shopsync/shopsync/report/woocommerce_stock_comparison/woocommerce_stock_comparison.js"]]) {
+		load(rel);
+		const fmt = frappe.query_reports[name].formatter || ((v, r, c, d, def) => def(v, r, c, d));
+		out.reports[name] = Object.keys(row).map((k) => fmt(row[k], 0, { fieldname: k, fieldtype: "Data" }, row, (v) => data_formatter(v)));
+		let inner = {};
+		const report = { page: { add_inner_button: (label, fn) => { inner[label] = fn; } }, get_filter_value: () => "boutique",
+			get_checked_items: () => [{ link: "L-1" }], refresh: () => {} };
+		frappe.query_reports[name].onload(report);
+		next_call = { message: payload };
+		for (const fn of Object.values(inner)) fn();
+		out.reports[name + " messages"] = msgprints.splice(0);
+	}
+
+	// the Item form's intro and the Item list's pills
+	load("shopsync/public/js/item.js");
+	next_call = [{ site: payload, woo_id: 68, state: "Out of sync", last_error: payload, label: payload }];
+	run("Item", "refresh", form({}));
+	await new Promise((r) => setTimeout(r, 10));
+	frappe.listview_settings["Item"] = {};
+	load("shopsync/public/js/item_list.js");
+	const appended = [];
+	const subject = { first: () => subject, find: () => ({ remove: () => {} }), append: (html) => appended.push(html) };
+	const $row = { find: () => subject };
+	const listview = { data: [{ name: "ITEM-1" }], $result: { find: () => ({ closest: () => $row }) } };
+	next_call = { "ITEM-1": [{ site: payload, state: "In sync", label: payload }] };
+	frappe.listview_settings["Item"].refresh(listview);
+	await new Promise((r) => setTimeout(r, 10));
+	out.item_pills = appended;
+
+	process.stdout.write(JSON.stringify(out));
+})().catch((e) => { console.error(e && e.stack || e); process.exit(1); });
