@@ -13,6 +13,15 @@ Plain Python (no ``frappe``). Three ways in, one way out:
   in the last two hours, plus those whose last push failed;
 - on demand: :func:`push_all_stock` (the "Push all stock" button) and :func:`stock_comparison`.
 
+**The first day.** An existing shop connected to an ERP whose stock is not loaded yet must not
+be zeroed: until the site's stock is set up (:func:`stock_is_set_up`), an item with no Stock
+Ledger Entry in the site's warehouses is *held*: never pushed, the shop keeps its quantity (a
+template's product is held while one of its variants is). Two ways out, each with a preview:
+:func:`import_opening_stock` (a draft Stock Reconciliation of the shop's quantities, for the user
+to check and submit: its items then have ledger entries and are pushed like any other) and
+:func:`push_erp_quantities` (the site is marked set up, then every quantity is pushed, an item
+without stock as 0: the preview says how many products that sends to 0).
+
 All of them end in :func:`push_stock`: it builds a :class:`StockPlan` (:func:`plan_push`, pure
 reading), sends it through the adapter's batch endpoints outside any ERP transaction, then records
 what the shop accepted on the item links in one short transaction.
@@ -149,6 +158,9 @@ class StockPlan:
     site: str
     send: list[StockLine] = dataclasses.field(default_factory=list)
     unchanged: list[StockLine] = dataclasses.field(default_factory=list)
+    #: the site's stock is not set up and these items have no Stock Ledger Entry in its
+    #: warehouses (or, for a template's product, one of its variants has none): not pushed
+    held: list[StockLine] = dataclasses.field(default_factory=list)
     #: item code -> why it is not pushed ("not linked", "blacklisted", "disabled", "not a stock item")
     skipped: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -206,12 +218,34 @@ def _last_pushed(link: Mapping[str, Any]) -> float | None:
 ITEM_FIELDS = ("name", "variant_of", "has_variants", "disabled", "is_stock_item")
 
 
-def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = None, force: bool = False) -> StockPlan:
+def stock_is_set_up(erp: ERP, site: SiteConfig) -> bool:
+    """Whether the site's stock as a whole has been set up in the ERP: its "Stock set up" box,
+    ticked by :func:`push_erp_quantities` (or by hand). Before that, each item is set up on its
+    own by its first Stock Ledger Entry in the site's warehouses (a receipt, the submitted opening
+    stock of :func:`import_opening_stock`...): submitting the opening stock never sends 0 for
+    the items it left out."""
+    return bool(site.stock_set_up)
+
+
+def items_with_ledger(erp: ERP, site: SiteConfig, codes: Iterable[str]) -> set[str]:
+    codes = sorted(set(codes))
+    if not codes or not site.stock_warehouses:
+        return set()
+    found: set[str] = set()
+    for part in _chunks(codes):
+        found |= set(erp.items_with_stock_ledger(part, site.stock_warehouses))
+    return found
+
+
+def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = None, force: bool = False,
+              hold: bool | None = None) -> StockPlan:
     """What :func:`push_stock` would send for ``item_codes`` (the whole catalogue when None).
 
     Reads only: links, blacklist, Items and Bins. A variant's movement also re-plans its template's
     product (the sum of its active variants) when the template is linked on the site. With
-    ``force`` False, a quantity equal to the last one the shop accepted is left out.
+    ``force`` False, a quantity equal to the last one the shop accepted is left out. ``hold``
+    (default: while the site's stock is not set up) puts items without any Stock Ledger Entry in
+    the site's warehouses in ``held`` instead of sending them.
     """
     plan = StockPlan(site=site.name)
     wanted = None if item_codes is None else set(item_codes)
@@ -244,6 +278,9 @@ def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = Non
     stock_codes = sorted(c for c in link_of if not items.get(c, {}).get("has_variants"))
     bins = erp.bins(stock_codes, site.stock_warehouses) if stock_codes and site.stock_warehouses else []
     qty = quantities(bins, site.stock_warehouses, site.stock_rule)
+    if hold is None:
+        hold = not stock_is_set_up(erp, site)
+    stocked = items_with_ledger(erp, site, stock_codes) if hold else set(stock_codes)
 
     def active_variant(code: str, parent_id: int) -> bool:
         link, item = link_of.get(code), items.get(code, {})
@@ -270,15 +307,20 @@ def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = Non
             continue
         if item.get("has_variants") and not vid:
             kind = PARENT
-            q = sum(qty.get(v, 0) for v in variants_of.get(code, []) if active_variant(v, pid))
+            active = [v for v in variants_of.get(code, []) if active_variant(v, pid)]
+            q = sum(qty.get(v, 0) for v in active)
+            waiting = hold and (not active or any(v not in stocked for v in active))
         elif item.get("is_stock_item") in (0, False):
             plan.skipped[code] = "not a stock item"
             continue
         else:
             kind = VARIATION if vid else SIMPLE
             q = qty.get(code, 0)
+            waiting = code not in stocked
         line = StockLine(code, link["name"], kind, pid, vid, q, _last_pushed(link), link.get("last_error") or "")
-        if not force and line.last_pushed_qty is not None and line.last_pushed_qty == q:
+        if waiting:
+            plan.held.append(line)
+        elif not force and line.last_pushed_qty is not None and line.last_pushed_qty == q:
             plan.unchanged.append(line)
         else:
             plan.send.append(line)
@@ -317,6 +359,8 @@ class PushReport:
     unchanged: list[str] = dataclasses.field(default_factory=list)
     #: item code -> why it is not pushed at all (not linked, blacklisted, disabled...)
     skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: item codes held until the site's stock is set up (no Stock Ledger Entry yet)
+    held: list[str] = dataclasses.field(default_factory=list)
     #: item code -> the shop's error for that item (recorded on its link, retried next time)
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
     #: item codes not sent because the shop could not be reached (retried by the hourly job)
@@ -334,6 +378,8 @@ class PushReport:
         parts = [f"{len(self.pushed)} pushed", f"{len(self.unchanged)} unchanged"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.held:
+            parts.append(f"{len(self.held)} held (no stock in ERPNext yet, the shop keeps its quantity)")
         if self.errors:
             parts.append(f"{len(self.errors)} refused by the shop")
         if self.not_sent:
@@ -348,9 +394,31 @@ class PushReport:
         self.pushed.update(other.pushed)
         self.unchanged += other.unchanged
         self.skipped.update(other.skipped)
+        self.held += [c for c in other.held if c not in self.held]
         self.errors.update(other.errors)
         self.not_sent += other.not_sent
         self.failed = self.failed or other.failed
+
+
+NO_MANAGE_STOCK = "the shop's product does not manage stock"
+
+
+def _parents_without_stock(client: Any, lines: list[StockLine]) -> list[StockLine]:
+    """The variable products among ``lines`` whose parent does not manage stock in the shop (its
+    variations do): read with ``include`` lists of 100, two fields each."""
+    if not lines:
+        return []
+    ids = sorted({l.product_id for l in lines})
+    manages: dict[int, bool] = {}
+    try:
+        for part in (ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)):
+            params = {"include": ",".join(map(str, part)), "per_page": BATCH_SIZE, "_fields": "id,manage_stock"}
+            for p in client.iter("products", params):
+                manages[int(p.get("id") or 0)] = bool(p.get("manage_stock"))
+    except WooError:  # the batches meet the same trouble and record it on the links
+        return []
+    # a product the listing did not return (gone) is sent as before: the batch says what it is
+    return [l for l in lines if manages.get(l.product_id) is False]
 
 
 def _error_text(err: Any) -> str:
@@ -429,7 +497,15 @@ def push_stock(
     """
     if plan is None:
         plan = plan_push(erp, site, item_codes, force=force)
-    report = PushReport(site=site.name, unchanged=[l.item_code for l in plan.unchanged], skipped=dict(plan.skipped))
+    report = PushReport(site=site.name, unchanged=[l.item_code for l in plan.unchanged], skipped=dict(plan.skipped),
+                        held=[l.item_code for l in plan.held])
+    unmanaged = _parents_without_stock(client, [l for l in plan.send if l.kind == PARENT])
+    if unmanaged:
+        # WooCommerce stores no quantity on a product that does not manage stock, but still
+        # saves it (a product.updated echo) and answers as if it took it: send it nothing.
+        for line in unmanaged:
+            report.skipped[line.item_code] = NO_MANAGE_STOCK
+        plan = dataclasses.replace(plan, send=[l for l in plan.send if l not in unmanaged])
     total = len(plan.send)
     start_count = getattr(client, "request_count", 0)
     done = 0
@@ -549,6 +625,8 @@ class ComparisonRow:
     last_pushed_at: str
     last_error: str = ""
     manage_stock: bool | None = None
+    #: not pushed until the site's stock is set up (no Stock Ledger Entry yet): the shop keeps its own
+    held: bool = False
 
     @property
     def difference(self) -> int | None:
@@ -590,14 +668,16 @@ def _shop_quantities(client: Any, lines: list[StockLine]) -> dict[tuple[int, int
     return out
 
 
-def stock_comparison(erp: ERP, site: SiteConfig, client: Any) -> list[ComparisonRow]:
+def stock_comparison(erp: ERP, site: SiteConfig, client: Any, hold: bool | None = None) -> list[ComparisonRow]:
     """Per linked item: the ERP's quantity (the site's rule), the shop's, the difference and the
-    last push. Blacklisted and disabled items are left out (they are not pushed)."""
-    plan = plan_push(erp, site, None, force=True)
-    shop = _shop_quantities(client, plan.send)
+    last push. Blacklisted and disabled items are left out (they are not pushed). Items held until
+    the site's stock is set up come last, marked ``held``."""
+    plan = plan_push(erp, site, None, force=True, hold=hold)
+    shop = _shop_quantities(client, plan.send + plan.held)
     links = {l["name"]: l for l in _item_links(erp, site.name, None)}
+    held = {id(l) for l in plan.held}
     rows = []
-    for line in plan.send:
+    for line in plan.send + plan.held:
         remote = shop.get((line.product_id, line.variation_id))
         manage = None if remote is None else bool(remote.get("manage_stock"))
         shop_qty = None
@@ -609,7 +689,7 @@ def stock_comparison(erp: ERP, site: SiteConfig, client: Any) -> list[Comparison
                 item_code=line.item_code, kind=line.kind, product_id=line.product_id, variation_id=line.variation_id,
                 erp_qty=line.qty, shop_qty=shop_qty, last_pushed_qty=_last_pushed(link),
                 last_pushed_at=str(link.get("last_pushed_at") or ""), last_error=link.get("last_error") or "",
-                manage_stock=manage,
+                manage_stock=manage, held=id(line) in held,
             )
         )
     return rows
@@ -621,7 +701,7 @@ def push_differences(erp: ERP, site: SiteConfig, client: Any, rows: Iterable[Com
     (items whose shop object does not manage stock are left alone)."""
     if rows is None:
         rows = stock_comparison(erp, site, client)
-    codes = [r.item_code for r in rows if r.shop_qty is not None and r.differs]
+    codes = [r.item_code for r in rows if r.shop_qty is not None and r.differs and not r.held]
     if not codes:
         return PushReport(site=site.name)
     return push_stock(erp, site, client, codes, force=True, progress=progress)
@@ -916,3 +996,192 @@ def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
             pending.release(site_name, token)
     log.info("shopsync: %s", report.summary())
     return report.summary() + (" (continued in a new job)" if report.more else "")
+
+
+# --------------------------------------------------------------------------------------------
+# The first day: two ways out of "held"
+# --------------------------------------------------------------------------------------------
+
+SITE_DOCTYPE = "WooCommerce Site"
+RECONCILIATION = "Stock Reconciliation"
+
+
+class StockSetUpError(Exception):
+    """A way out that cannot be taken as asked (no warehouse, no opening account, nothing to import)."""
+
+
+@dataclasses.dataclass
+class OpeningLine:
+    item_code: str
+    product_id: int
+    variation_id: int
+    qty: int  # the shop's quantity
+    valuation_rate: float
+    rate_from: str  # "valuation rate" | "price list"
+
+
+@dataclasses.dataclass
+class OpeningStockPreview:
+    """What :func:`import_opening_stock` would put in its draft Stock Reconciliation."""
+
+    site: str
+    warehouse: str
+    account: str
+    lines: list[OpeningLine] = dataclasses.field(default_factory=list)
+    #: item code -> the shop's quantity, for items with neither a valuation rate nor a price
+    no_rate: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: items the shop has at 0 (or does not count): no line, nothing to open
+    empty: list[str] = dataclasses.field(default_factory=list)
+    #: items that already have stock entries in the ERP: left as they are
+    already_stocked: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"lines": len(self.lines), "no_rate": len(self.no_rate), "empty": len(self.empty),
+                "already_stocked": len(self.already_stocked)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"site": self.site, "warehouse": self.warehouse, "account": self.account, "counts": self.counts,
+                "lines": [dataclasses.asdict(l) for l in self.lines], "no_rate": dict(self.no_rate),
+                "empty": list(self.empty), "already_stocked": list(self.already_stocked)}
+
+
+def opening_account(erp: ERP, company: str) -> str:
+    """The account an Opening Stock reconciliation balances against: ERPNext 15 refuses a
+    Profit and Loss one (OpeningEntryAccountError) and its form proposes the company's
+    Temporary account ("Temporary Opening")."""
+    rows = erp.find("Account", {"company": company, "account_type": "Temporary", "is_group": 0}, fields=("name",),
+                    order_by="name asc", limit=1)
+    if not rows:
+        raise StockSetUpError(f"Company {company} has no Temporary account (such as Temporary Opening) for opening stock")
+    return rows[0]["name"]
+
+
+def _rates(erp: ERP, site: SiteConfig, codes: list[str]) -> dict[str, tuple[float, str]]:
+    """item code -> (rate, where from): the Item's valuation rate, else its price on the site's price list."""
+    out: dict[str, tuple[float, str]] = {}
+    for row in _find_in(erp, "Item", "name", codes, fields=("name", "valuation_rate")):
+        if float(row.get("valuation_rate") or 0) > 0:
+            out[row["name"]] = (float(row["valuation_rate"]), "valuation rate")
+    missing = [c for c in codes if c not in out]
+    if missing and site.price_list:
+        for row in _find_in(erp, "Item Price", "item_code", missing, {"price_list": site.price_list},
+                            fields=("item_code", "price_list_rate")):
+            if float(row.get("price_list_rate") or 0) > 0 and row["item_code"] not in out:
+                out[row["item_code"]] = (float(row["price_list_rate"]), "price list")
+    return out
+
+
+def preview_opening_stock(erp: ERP, site: SiteConfig, client: Any) -> OpeningStockPreview:
+    """Read the shop's quantities of every linked stock item (batched listings) and say what the
+    draft would hold: one line per item the shop counts above 0 and the ERP has no stock entry
+    for, at its valuation rate or price list rate. Writes nothing."""
+    if not site.default_warehouse:
+        raise StockSetUpError("The site has no default warehouse for the opening stock")
+    preview = OpeningStockPreview(site=site.name, warehouse=site.default_warehouse, account=opening_account(erp, site.company))
+    plan = plan_push(erp, site, None, force=True, hold=True)
+    lines = [l for l in plan.send + plan.held if l.kind != PARENT]
+    stocked = items_with_ledger(erp, site, [l.item_code for l in lines])
+    shop = _shop_quantities(client, lines)
+    wanted: list[tuple[StockLine, int]] = []
+    for line in sorted(lines, key=lambda l: l.item_code):
+        if line.item_code in stocked:
+            preview.already_stocked.append(line.item_code)
+            continue
+        remote = shop.get((line.product_id, line.variation_id)) or {}
+        qty = int(remote.get("stock_quantity") or 0) if remote.get("manage_stock") is not False else 0
+        if qty <= 0:
+            preview.empty.append(line.item_code)
+        else:
+            wanted.append((line, qty))
+    rates = _rates(erp, site, [l.item_code for l, _ in wanted])
+    for line, qty in wanted:
+        if line.item_code not in rates:
+            preview.no_rate[line.item_code] = qty
+            continue
+        rate, source = rates[line.item_code]
+        preview.lines.append(OpeningLine(line.item_code, line.product_id, line.variation_id, qty, rate, source))
+    return preview
+
+
+def import_opening_stock(erp: ERP, site: SiteConfig, client: Any,
+                         preview: OpeningStockPreview | None = None) -> tuple[str, OpeningStockPreview]:
+    """The "Import the shop's stock as opening stock" button: a **draft** Stock Reconciliation
+    (purpose Opening Stock, the company's Temporary account, the site's default warehouse), one
+    line per item of :func:`preview_opening_stock`, recorded on the site. Never submitted: the
+    user checks it and submits it; its items are pushed from then on (their ledger entries),
+    the others stay held."""
+    if preview is None:
+        preview = preview_opening_stock(erp, site, client)
+    if not preview.lines:
+        raise StockSetUpError("The shop has no quantity to import for items without stock in ERPNext")
+    with erp.transaction():
+        doc = erp.insert({
+            "doctype": RECONCILIATION,
+            "company": site.company,
+            "purpose": "Opening Stock",
+            "expense_account": preview.account,
+            "items": [{"item_code": l.item_code, "warehouse": preview.warehouse, "qty": l.qty,
+                       "valuation_rate": l.valuation_rate} for l in preview.lines],
+        })
+        erp.update(SITE_DOCTYPE, site.name, {"opening_stock_reconciliation": doc["name"]})
+    return doc["name"], preview
+
+
+@dataclasses.dataclass
+class ErpQuantitiesPreview:
+    """What :func:`push_erp_quantities` would do: every linked product gets the ERP's quantity."""
+
+    site: str
+    products: int = 0
+    #: item code -> the shop's quantity, for products the shop counts above 0 that would go to 0
+    to_zero: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: products whose quantity would change at all
+    changing: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"products": self.products, "changing": self.changing, "to_zero": len(self.to_zero)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"site": self.site, "counts": self.counts, "to_zero": dict(self.to_zero)}
+
+
+def preview_erp_quantities(erp: ERP, site: SiteConfig, client: Any) -> ErpQuantitiesPreview:
+    rows = stock_comparison(erp, site, client, hold=False)
+    out = ErpQuantitiesPreview(site=site.name, products=len(rows))
+    for r in rows:
+        if r.shop_qty is None:
+            continue
+        if r.shop_qty != r.erp_qty:
+            out.changing += 1
+        if r.erp_qty == 0 and r.shop_qty > 0:
+            out.to_zero[r.item_code] = r.shop_qty
+    return out
+
+
+def push_erp_quantities(erp: ERP, site: SiteConfig, client: Any, progress: Progress | None = None) -> PushReport:
+    """The "Push ERPNext's quantities" button: the site's stock is marked set up (the ERP's
+    figures are the truth from now on, an item without stock is 0), then every linked item's
+    quantity is pushed, forced."""
+    now = erp.now()
+    with erp.transaction():
+        erp.update(SITE_DOCTYPE, site.name, {"stock_set_up": 1, "stock_set_up_on": now})
+    site = dataclasses.replace(site, stock_set_up=True, stock_set_up_on=now)
+    return push_stock(erp, site, client, None, force=True, progress=progress)
+
+
+def held_on_first_sync(erp: ERP, site: SiteConfig, pairs: list[tuple[str, Mapping[str, Any] | None]]) -> list[int | None]:
+    """For the first product sync's preview: of the (item code, shop object) pairs it would link,
+    which are held until the site's stock is set up (the item has no Stock Ledger Entry in the
+    site's warehouses, or does not exist yet): the shop's quantity for those, None for the others
+    (pushed as usual, or a shop object that manages no stock). Aligned with ``pairs``."""
+    def counts(obj: Mapping[str, Any] | None) -> bool:
+        return bool(obj) and obj.get("manage_stock") is True and obj.get("type") != "variable"
+
+    if not any(counts(obj) for _, obj in pairs) or stock_is_set_up(erp, site):
+        return [None] * len(pairs)
+    existing = [code for code, obj in pairs if code and counts(obj) and erp.exists("Item", code)]
+    stocked = items_with_ledger(erp, site, existing)
+    return [int(obj.get("stock_quantity") or 0) if counts(obj) and code not in stocked else None
+            for code, obj in pairs]

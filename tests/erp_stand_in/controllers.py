@@ -1520,6 +1520,7 @@ class StockReconciliation(Controller):
         if not kept:
             raise X.EmptyStockReconciliationItemsError("None of the items have any change in quantity or value.")
         doc["items"] = kept
+        self.validate_expense_account(doc)
         difference = 0.0
         for idx, row in enumerate(kept, start=1):
             row["idx"] = idx
@@ -1545,6 +1546,22 @@ class StockReconciliation(Controller):
             row["amount_difference"] = flt(row["amount"] - row["current_amount"], 2)
             difference += row["amount_difference"]
         doc["difference_amount"] = flt(difference, 2)
+
+    def validate_expense_account(self, doc):
+        """ERPNext 15: with perpetual inventory, an opening entry (purpose Opening Stock, or the
+        first stock transaction of the site) must balance against a balance-sheet account, never
+        a Profit and Loss one such as the default Stock Adjustment."""
+        if not cint(self.company(doc).get("enable_perpetual_inventory")):
+            return
+        if not doc.get("expense_account"):
+            raise E.ValidationError("Please enter Expense Account")
+        if doc.get("purpose") == "Opening Stock" or not self.erp._all("Stock Ledger Entry"):
+            account = self.erp._get_raw("Account", doc["expense_account"]) or {}
+            if account.get("report_type") == "Profit and Loss":
+                raise X.OpeningEntryAccountError(
+                    "Difference Account must be a Asset/Liability type account, since this Stock Reconciliation"
+                    " is an Opening Entry"
+                )
 
     def on_submit(self, doc, via_insert):
         erp = self.erp

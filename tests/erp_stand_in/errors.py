@@ -29,6 +29,10 @@ class EmptyStockReconciliationItemsError(ValidationError):
     exc_type = "EmptyStockReconciliationItemsError"
 
 
+class OpeningEntryAccountError(ValidationError):
+    exc_type = "OpeningEntryAccountError"
+
+
 class CancelledLinkError(LinkValidationError):
     exc_type = "CancelledLinkError"
 
