@@ -57,4 +57,9 @@ scheduler_events = {
     "hourly": ["shopsync.jobs.hourly"],
 }
 
+# Uninstalling: before, say which shop webhooks stay behind (and how to delete them); after, remove
+# the app's Scheduled Job Types, which would otherwise fail every minute until the next migrate.
+before_uninstall = "shopsync.jobs.before_uninstall"
+after_uninstall = "shopsync.jobs.after_uninstall"
+
 # Nothing of the engine runs at import time; there are no website routes, no boot session data.

@@ -88,18 +88,44 @@ def sweep_deliveries():
 
 
 def hourly():
-    """Every hour: the webhooks of every site (a disabled one's stay paused), and per enabled
-    site the order catch-up, the stock catch-up and the product resync."""
+    """Every hour, per enabled site only (a disabled site is left alone): the webhook check, which
+    queues the order catch-up, the stock catch-up and the product resync when the shop answers."""
+    from shopsync.sync import upkeep
+
     rt = frappe_runtime()
-    enabled = set(rt.list_sites())
-    for name in list_sites(enabled=False):
-        jobs = ("check_webhooks", "catch_up_orders", "catch_up_stock", "resync_products") if name in enabled else ("check_webhooks",)
-        for job in jobs:
-            enqueue(f"shopsync.jobs.{job}", job_id=f"shopsync:{job}:{name}", queue="long", after_commit=False, site_name=name)
+    rt.enqueue = enqueue_now
+    upkeep.hourly(rt)
 
 
-def check_webhooks(site_name: str):
-    frappe.get_doc(SITE_DOCTYPE, site_name).check_webhooks()
+def check_webhooks(site_name: str, hourly: bool = False):
+    """After a save, and every hour: the shop's webhooks, the order cursor's start the first time
+    the shop answers, and (hourly) the hour's jobs. An unreachable shop gets one readable line on
+    the site (its connection status, a comment when the problem is new) and in the log; no
+    traceback."""
+    from shopsync.sync import upkeep
+
+    if not frappe.db.exists(SITE_DOCTYPE, site_name):
+        return {"skipped": "site deleted"}
+    rt = frappe_runtime()
+    rt.enqueue = enqueue_now
+    doc = frappe.get_doc(SITE_DOCTYPE, site_name)
+    result = upkeep.check_site(
+        rt, site_name, check=lambda site, client: doc.check_webhooks()["actions"],
+        save_cursor=_save_cursor(site_name), hourly=hourly,
+    )
+    if result.problem:
+        _shop_unreachable(doc, result.problem)
+    frappe.db.commit()
+    return result.as_dict()
+
+
+def _shop_unreachable(doc, line: str) -> None:
+    line = frappe.utils.escape_html(line)  # it quotes the shop's answer
+    previous = doc.connection_status or ""
+    doc.db_set("connection_status", f"{frappe.utils.now()}: {line}", update_modified=False)
+    if line not in previous:  # a new problem: one comment, not one an hour
+        doc.add_comment("Info", line)
+    frappe.logger("shopsync").warning(f"WooCommerce Site {doc.name}: {line}")
 
 
 def catch_up_orders(site_name: str):
@@ -156,8 +182,10 @@ def run_import(import_name: str, echo=None):
             frappe.db.commit()
         total = getattr(summary, "total", 0) or 0
         percent = min(99, int(done * 100 / total)) if total else None
+        # to everyone with the Import's form open, not only its owner
         frappe.publish_realtime("shopsync_import_progress", {"name": import_name, "done": done, "total": total,
-                                                             "percent": percent, **_short(counts)}, user=doc.owner)
+                                                             "percent": percent, **_short(counts)},
+                                doctype="WooCommerce Import", docname=import_name)
         if echo:
             echo(done, summary)
 
@@ -180,7 +208,8 @@ def run_import(import_name: str, echo=None):
         "resume_state": json.dumps(summary.state), **_counts(summary),
     })
     frappe.db.commit()
-    frappe.publish_realtime("shopsync_import_progress", {"name": import_name, "done": summary.seen, "finished": True}, user=doc.owner)
+    frappe.publish_realtime("shopsync_import_progress", {"name": import_name, "done": summary.seen, "finished": True},
+                            doctype="WooCommerce Import", docname=import_name)
     return summary
 
 
@@ -195,6 +224,53 @@ def _counts(summary) -> dict:
 
 def _short(counts: dict) -> dict:
     return {"created": counts["created_count"], "failed": counts["failed_count"]}
+
+
+# --- uninstall -------------------------------------------------------------------------------------
+
+def before_uninstall():
+    """Say what stays in the shops: each site's webhooks still deliver to an endpoint that is about
+    to go (WooCommerce disables them after failed deliveries). Nothing is deleted here (this also
+    runs for ``uninstall-app --dry-run``); ``delete_shop_webhooks`` does it on request."""
+    sites = frappe.get_all(SITE_DOCTYPE, fields=["name", "woocommerce_url", "endpoint_url"])
+    if not sites:
+        return
+    print("shopsync: the shops keep the webhooks of these WooCommerce Sites:")
+    for s in sites:
+        print(f"  {s.name}: {s.woocommerce_url} -> delivery URL {s.endpoint_url}")
+    print(
+        "  Delete them in WooCommerce > Settings > Advanced > Webhooks, or cancel and run first\n"
+        f"  bench --site {frappe.local.site} execute shopsync.jobs.delete_shop_webhooks"
+    )
+
+
+def delete_shop_webhooks():
+    """Delete every site's webhooks in its shop (before uninstalling); says what it did."""
+    from shopsync.sync import webhooks
+
+    done = {}
+    for name in frappe.get_all(SITE_DOCTYPE, pluck="name"):
+        site = load_site(name)
+        try:
+            done[name] = webhooks.delete_webhooks(site, client_for(site)).actions
+        except Exception as exc:  # noqa: BLE001 - one shop down never stops the others
+            done[name] = [f"not reached ({exc}): delete its webhooks by hand (delivery URL {site.endpoint_url})"]
+    for name, actions in done.items():
+        print(f"{name}: " + ("; ".join(actions) or "no webhook in the shop"))
+    return done
+
+
+def after_uninstall():
+    """Remove the app's Scheduled Job Types (and their logs), left behind by the uninstall; only
+    when the app is really gone (a dry run leaves everything)."""
+    if "shopsync" in frappe.get_installed_apps():
+        return
+    names = frappe.get_all("Scheduled Job Type", filters={"method": ("like", "shopsync.%")}, pluck="name")
+    if names:
+        frappe.db.delete("Scheduled Job Log", {"scheduled_job_type": ("in", names)})
+        frappe.db.delete("Scheduled Job Type", {"name": ("in", names)})
+        frappe.db.commit()
+        print(f"shopsync: removed {len(names)} scheduled jobs")
 
 
 def push_order_status(delivery_note: str):

@@ -245,7 +245,7 @@ def test_unknown_sku_creates_the_item_once(erp, site):
     assert a.status == b.status == "created"
     item = erp.get("Item", "NEW-SKU-1")
     assert (item["item_name"], item["item_group"], item["stock_uom"], item["is_stock_item"]) == (
-        "Bougie parfumée", "All Item Groups", "Nos", 1)
+        "Bougie parfumée", "Products", "Nos", 1)
     assert count(erp, "Item") == 1
     assert Binder(erp, "shop1").erp_name("Item", 501) == "NEW-SKU-1"
 

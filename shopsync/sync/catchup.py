@@ -13,7 +13,9 @@ sees it again. An order that failed for good (a blacklisted product, a deleted o
 the cursor back: its failure is in the summary and its webhook log. The query starts one second
 before the cursor (WooCommerce's dates have one-second steps, and ``modified_after`` is strict):
 orders seen again are skipped as unchanged. With no cursor, the site's "import orders from" date is
-the start; with neither, the first run only sets the cursor to the shop's newest order.
+the start. With neither, the cursor is started (:func:`start_cursor`) as soon as the site first
+reaches its shop, right after its first save (``shopsync.sync.upkeep``): at the shop's newest order
+then, or at the beginning when the shop has none, so the first catch-up covers everything since.
 
 ``import_orders`` imports a date range (``date_created``) and status filter, optionally including
 orders already imported, with a progress callback; it is resumable: the summary's ``state``
@@ -43,6 +45,8 @@ from shopsync.sync.site import SiteConfig
 
 PER_PAGE = 100
 SAVE_EVERY = 25
+#: the cursor of a shop that had no order yet when the site first reached it: every order is after it
+BEGINNING = "2000-01-01T00:00:00"
 
 
 @dataclasses.dataclass
@@ -130,6 +134,18 @@ def _start_of(day: str) -> str:
 
 # --- catch-up ---------------------------------------------------------------------------------------
 
+def start_cursor(site: SiteConfig, client: Any) -> str:
+    """Where a site's catch-up starts when it has neither cursor nor "import orders from" date: the
+    shop's newest order (``date_modified_gmt``), or :data:`BEGINNING` when the shop has none.
+    "" when the site already has a start. Asks the shop (the shop's clock, never the ERP's)."""
+    if site.orders_cursor or site.import_orders_from:
+        return ""
+    newest = list(client.get("orders", {"orderby": "modified", "order": "desc", "per_page": 1, "dates_are_gmt": "true"}) or [])
+    if newest and newest[0].get("date_modified_gmt"):
+        return str(newest[0]["date_modified_gmt"])
+    return BEGINNING
+
+
 def catch_up_orders(
     erp: ERP,
     site: SiteConfig,
@@ -141,11 +157,11 @@ def catch_up_orders(
     summary = Summary(cursor=site.orders_cursor or "")
     start = site.orders_cursor or _start_of(site.import_orders_from)
     if not start:
-        newest = list(client.get("orders", {"orderby": "modified", "order": "desc", "per_page": 1, "dates_are_gmt": "true"}) or [])
-        if newest and newest[0].get("date_modified_gmt"):
-            summary.cursor = str(newest[0]["date_modified_gmt"])
-            save_cursor(summary.cursor)
-            summary.notes.append(f"first catch-up: orders modified after {summary.cursor} GMT will be caught up from now on")
+        # a site that never reached its shop since it was saved (or saved before cursors started
+        # at the first connection): start here, nothing older is imported
+        summary.cursor = start_cursor(site, client)
+        save_cursor(summary.cursor)
+        summary.notes.append(f"first catch-up: orders modified after {summary.cursor} GMT will be caught up from now on")
         return summary
     cursor = saved = summary.cursor
     held = False  # a retryable failure holds the cursor where it is

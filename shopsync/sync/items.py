@@ -3,13 +3,16 @@
 For each line item of an order, in this order:
 1. ``product_id`` 0 (the product was deleted in the shop) -> the order fails, naming the line;
 2. a product on the site's blacklist ("WooCommerce Blacklist Entry": the product id, optionally a
-   variation id, or the item code) -> the order fails, naming the product;
+   variation id, or the item code) -> the order fails, naming the product; or, on a site that
+   imports such orders, the line goes on the site's placeholder item (non-stock, "Product not
+   synced" unless the site names one, made at the first such order), its description naming the
+   shop's product;
 3. the Item link record (site + product id + variation id) -> its Item, when it still exists;
 4. an Item whose ``item_code`` is the line's SKU -> that Item (and the link is written);
 5. else a new Item: ``item_code`` = the SKU (or ``WC-<site>-<product>[-<variation>]`` without
    one), ``item_name`` = the line's name, Item Group from the site's category table for the
-   product's first mapped category, else Stock Settings' default item group, else "All Item
-   Groups"; stock UOM from Stock Settings (else "Nos"); a virtual or downloadable product is not a
+   product's first mapped category, else the site's item group (default "Products"), else Stock
+   Settings' default item group; never a group node (see :func:`default_item_group`); stock UOM from Stock Settings (else "Nos"); a virtual or downloadable product is not a
    stock item. With a WooCommerce client, a variation becomes a **variant** of a template made
    from its variable product (attributes as Item Attributes, values added when missing); without
    one, a plain Item from the line.
@@ -34,7 +37,7 @@ from shopsync.sync.site import SiteConfig
 log = logging.getLogger(__name__)
 
 from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
-DEFAULT_ITEM_GROUP = "All Item Groups"
+DEFAULT_ITEM_GROUP = "Products"  # ERPNext makes this leaf under "All Item Groups" at setup
 DEFAULT_UOM = "Nos"
 
 
@@ -42,6 +45,8 @@ DEFAULT_UOM = "Nos"
 class ItemRef:
     item_code: str
     stock_uom: str = DEFAULT_UOM
+    #: the line's description when it is not the item's (a blacklisted product's line)
+    description: str = ""
 
 
 class ItemFailure(SyncFailure):
@@ -63,6 +68,36 @@ def _describe(li: dict[str, Any]) -> str:
     return f"“{name}” ({', '.join(bits)})"
 
 
+def is_leaf_group(erp: ERP, group: str) -> bool:
+    """An Item Group that exists and is not a group node (ERPNext's items belong in leaves)."""
+    if not group:
+        return False
+    rows = erp.find("Item Group", {"name": group}, fields=("name", "is_group"))
+    return bool(rows) and not int(rows[0].get("is_group") or 0)
+
+
+def default_item_group(erp: ERP, site: SiteConfig) -> str:
+    """The Item Group of an item made from a product with no mapped category: the site's (default
+    "Products"), else Stock Settings' default, else "Products"; the first that is a leaf."""
+    try:
+        stock_default = erp.get_single_value("Stock Settings", "item_group") or ""
+    except Exception:  # noqa: BLE001 - an ERP without the setting
+        stock_default = ""
+    candidates = [getattr(site, "item_group", "") or "", stock_default, DEFAULT_ITEM_GROUP]
+    for group in dict.fromkeys(c for c in candidates if c):
+        if is_leaf_group(erp, group):
+            return group
+    raise ItemFailure(
+        f"no Item Group to put new items in: {', '.join(dict.fromkeys(c for c in candidates if c))} are group nodes"
+        f" or missing; set the site's “Item group for unmapped products” to a group that holds items"
+    )
+
+
+def describe_blacklisted(li: dict[str, Any], site: SiteConfig) -> str:
+    """The placeholder line's description: the shop's product, as plain text."""
+    return f"Not synced from {site.name}: {_describe(li)}"[:1000]
+
+
 def blacklisted(entries: list[Doc], item_code: str, key: tuple[int, int], sku: str = "") -> Doc | None:
     """The blacklist entry that keeps this line's product out of the site, if any."""
     return blacklist_mod.match(entries, item_code, key, sku)
@@ -78,6 +113,8 @@ class ItemResolver:
         self.found: dict[tuple[int, int], str] = {}
         self.notes: list[str] = []
         self._defaults: dict[str, str] | None = None
+        #: line id -> description, for blacklisted lines imported on the placeholder item
+        self.placeholder_lines: dict[int, str] = {}
 
     # --- checks (no writes) --------------------------------------------------------------------
     def blacklist(self) -> list[Doc]:
@@ -104,7 +141,13 @@ class ItemResolver:
             hit = blacklisted(entries, self.found.get((pid, vid), ""), (pid, vid), li.get("sku") or "")
             if hit is not None:
                 why = f": {hit['reason']}" if hit.get("reason") else ""
-                raise ItemFailure(f"product {_describe(li)} is on the blacklist of site {self.site.name}{why}")
+                if not self.site.imports_blacklisted_lines():
+                    raise ItemFailure(f"product {_describe(li)} is on the blacklist of site {self.site.name}{why}")
+                self.placeholder_lines[int(li["id"])] = describe_blacklisted(li, self.site)
+                self.notes.append(
+                    f"product {_describe(li)} is on the blacklist of site {self.site.name}{why}:"
+                    f" its line is on item {self.site.placeholder_item_code}"
+                )
 
     # --- reads and shop fetches (outside the transaction) ---------------------------------------
     def lookup(self, pid: int, vid: int, sku: str) -> str | None:
@@ -120,7 +163,7 @@ class ItemResolver:
         for li in order.get("line_items") or []:
             pid, vid = int(li.get("product_id") or 0), int(li.get("variation_id") or 0)
             key = (pid, vid)
-            if key in self.found or key in self.products:
+            if key in self.found or key in self.products or int(li.get("id") or 0) in self.placeholder_lines:
                 continue
             if self.client is None:
                 self.products[key] = None
@@ -144,6 +187,12 @@ class ItemResolver:
         refs: dict[int, ItemRef] = {}
         uoms: dict[str, str] = {}
         for li in order.get("line_items") or []:
+            if int(li["id"]) in self.placeholder_lines:
+                code = self.placeholder()
+                if code not in uoms:
+                    uoms[code] = self.erp.get_value("Item", code, "stock_uom") or self.defaults()["stock_uom"]
+                refs[int(li["id"])] = ItemRef(code, uoms[code], self.placeholder_lines[int(li["id"])])
+                continue
             pid, vid = int(li.get("product_id") or 0), int(li.get("variation_id") or 0)
             sku = li.get("sku") or ""
             code = self.found.get((pid, vid))
@@ -160,6 +209,22 @@ class ItemResolver:
                 uoms[code] = self.erp.get_value("Item", code, "stock_uom") or self.defaults()["stock_uom"]
             refs[int(li["id"])] = ItemRef(code, uoms[code])
         return refs
+
+    def placeholder(self) -> str:
+        """The site's placeholder item, made (non-stock, in the default group) when missing."""
+        code = self.site.placeholder_item_code
+        if not self.erp.exists("Item", code):
+            self.erp.insert({
+                "doctype": "Item", "item_code": code, "item_name": code, "item_group": self.defaults()["item_group"],
+                "stock_uom": self.defaults()["stock_uom"], "is_stock_item": 0, "is_sales_item": 1,
+                "description": "Order lines of WooCommerce products that are not synced (blacklisted)",
+            })
+            self.notes.append(f"placeholder item {code} created")
+        if not self.erp.find(BLACKLIST_DOCTYPE, {"site": self.site.name, "item_code": code}, fields=("name",)):
+            # kept out of the product sync and the stock push of the site, like the products it stands for
+            self.erp.insert({"doctype": BLACKLIST_DOCTYPE, "site": self.site.name, "item_code": code,
+                             "reason": "placeholder item for the order lines of blacklisted products"})
+        return code
 
     def _bind(self, pid: int, vid: int, code: str, sku: str = "") -> None:
         existing = self.binder.get("Item", pid, vid)
@@ -181,7 +246,7 @@ class ItemResolver:
 
     def defaults(self) -> dict[str, str]:
         if self._defaults is None:
-            group = self.erp.get_single_value("Stock Settings", "item_group") or DEFAULT_ITEM_GROUP
+            group = default_item_group(self.erp, self.site)
             uom = self.erp.get_single_value("Stock Settings", "stock_uom") or DEFAULT_UOM
             self._defaults = {"item_group": group, "stock_uom": uom}
         return self._defaults
@@ -190,7 +255,9 @@ class ItemResolver:
         for cat in (product or {}).get("categories") or []:
             group = self.site.categories.get(int(cat.get("id") or 0))
             if group:
-                return group
+                if is_leaf_group(self.erp, group):
+                    return group
+                self.notes.append(f"category {cat.get('id')} is mapped to {group}, a group node: item put in {self.defaults()['item_group']}")
         return self.defaults()["item_group"]
 
     def _create(self, li: dict[str, Any]) -> str:
