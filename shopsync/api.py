@@ -191,6 +191,39 @@ def push_stock_differences(site: str):
     return _queue_site_job(site, "push_differences")
 
 
+# --- stock, the first day: two ways out, each previewed --------------------------------------------
+
+@frappe.whitelist(methods=["POST"])
+def preview_opening_stock(site: str):
+    """What Import the shop's stock as opening stock would put in its draft; nothing written."""
+    from shopsync.sync import stock
+
+    rt, config, client = _runtime_and_site(site)
+    try:
+        return stock.preview_opening_stock(rt.erp, config, client).as_dict()
+    except stock.StockSetUpError as exc:
+        frappe.throw(frappe.utils.escape_html(str(exc)))
+
+
+@frappe.whitelist(methods=["POST"])
+def import_opening_stock(site: str):
+    return _queue_site_job(site, "import_opening_stock")
+
+
+@frappe.whitelist(methods=["POST"])
+def preview_erp_quantities(site: str):
+    """What Push ERPNext's quantities would send, and how many products it takes to 0."""
+    from shopsync.sync import stock
+
+    rt, config, client = _runtime_and_site(site)
+    return stock.preview_erp_quantities(rt.erp, config, client).as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def push_erp_quantities(site: str):
+    return _queue_site_job(site, "push_erp_quantities")
+
+
 @frappe.whitelist()
 def item_list_states(item_codes):
     """The Item list's pills: for the items on screen, their link on every site."""

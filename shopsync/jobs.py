@@ -394,6 +394,16 @@ def site_action(site_name: str, action: str, user: str | None = None, **kwargs):
         summary = products.resync(rt.erp, site, client, kwargs["winner"]).summary()
     elif action == "push_differences":
         summary = stock.push_differences(rt.erp, site, client).summary()
+    elif action == "import_opening_stock":  # the first day: a draft, never submitted here
+        try:
+            name, preview = stock.import_opening_stock(rt.erp, site, client)
+            summary = (f"draft Stock Reconciliation {name}, {len(preview.lines)} line(s) in {preview.warehouse}: check it and"
+                       f" submit it. Not in it: {len(preview.no_rate)} without a valuation rate or price,"
+                       f" {len(preview.empty)} at 0 in the shop, {len(preview.already_stocked)} already stocked.")
+        except stock.StockSetUpError as exc:
+            summary = str(exc)
+    elif action == "push_erp_quantities":
+        summary = stock.push_erp_quantities(rt.erp, site, client).summary()
     else:
         raise ValueError(action)
     # the summary quotes the shop (product names, its errors): HTML-escaped for the comment and the message

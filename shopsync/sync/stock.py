@@ -1124,7 +1124,7 @@ def import_opening_stock(erp: ERP, site: SiteConfig, client: Any,
             "items": [{"item_code": l.item_code, "warehouse": preview.warehouse, "qty": l.qty,
                        "valuation_rate": l.valuation_rate} for l in preview.lines],
         })
-        erp.update(SITE_DOCTYPE, site.name, {"opening_stock_reconciliation": doc["name"]})
+        erp.set_values(SITE_DOCTYPE, site.name, {"opening_stock_reconciliation": doc["name"]})
     return doc["name"], preview
 
 
@@ -1166,7 +1166,7 @@ def push_erp_quantities(erp: ERP, site: SiteConfig, client: Any, progress: Progr
     quantity is pushed, forced."""
     now = erp.now()
     with erp.transaction():
-        erp.update(SITE_DOCTYPE, site.name, {"stock_set_up": 1, "stock_set_up_on": now})
+        erp.set_values(SITE_DOCTYPE, site.name, {"stock_set_up": 1, "stock_set_up_on": now})
     site = dataclasses.replace(site, stock_set_up=True, stock_set_up_on=now)
     return push_stock(erp, site, client, None, force=True, progress=progress)
 

@@ -33,6 +33,7 @@ frappe.ui.form.on("WooCommerce Site", {
 		frm.add_custom_button(__("Associate by SKU"), () => call(frm, "associate_by_sku", __("Associating")), __("Sync"));
 		frm.add_custom_button(__("Sync state"), () => frappe.set_route("query-report", "WooCommerce Sync State", { site: frm.doc.name }), __("Sync"));
 		frm.add_custom_button(__("Push all stock"), () => call(frm, "push_all_stock", __("Pushing all stock")), __("Sync"));
+		shopsync_first_day(frm);
 		frm.add_custom_button(__("Delete with webhooks"), () =>
 			frappe.confirm(__("Delete this site and its webhooks in the shop?"), () =>
 				frappe.call({ method: "shopsync.api.delete_site", args: { site: frm.doc.name }, freeze: true,
@@ -63,6 +64,38 @@ frappe.ui.form.on("WooCommerce Site", {
 		);
 	},
 });
+
+// Stock, the first day: until the site's stock is set up, items with no stock in ERPNext keep the
+// shop's quantity. Two ways out, each previewed with its counts before it is queued.
+function shopsync_first_day(frm) {
+	if (frm.doc.enabled && !frm.doc.stock_set_up) {
+		frm.dashboard.set_headline(__("Stock not set up yet: items with no stock in ERPNext keep the shop's quantity (see the Stock menu)."));
+	}
+	frm.add_custom_button(__("Import the shop's stock as opening stock"), () =>
+		frappe.call({ method: "shopsync.api.preview_opening_stock", args: { site: frm.doc.name }, freeze: true,
+			freeze_message: __("Reading the shop's quantities"),
+			callback(r) {
+				const c = r.message.counts;
+				const text = [
+					__("A draft Stock Reconciliation (Opening Stock, {0}) with {1} line(s), for you to check and submit.",
+						[frappe.utils.escape_html(r.message.warehouse), c.lines]),
+					__("Left out: {0} without a valuation rate or price, {1} at 0 in the shop, {2} already stocked in ERPNext.",
+						[c.no_rate, c.empty, c.already_stocked]),
+				];
+				frappe.confirm(text.join("<br>") + "<br><br>" + __("Create the draft?"), () => call(frm, "import_opening_stock", __("Queuing")));
+			} }), __("Stock"));
+	frm.add_custom_button(__("Push ERPNext's quantities"), () =>
+		frappe.call({ method: "shopsync.api.preview_erp_quantities", args: { site: frm.doc.name }, freeze: true,
+			freeze_message: __("Reading the shop's quantities"),
+			callback(r) {
+				const c = r.message.counts;
+				const text = __("{0} product(s) get ERPNext's quantity, {1} of them change, and {2} go to 0 in the shop. From now on ERPNext's quantities are the truth for every product.",
+					[c.products, c.changing, c.to_zero]);
+				frappe.confirm(text + "<br><br>" + __("Push them?"), () => call(frm, "push_erp_quantities", __("Queuing")));
+			} }), __("Stock"));
+	frm.add_custom_button(__("Stock comparison"), () =>
+		frappe.set_route("query-report", "WooCommerce Stock Comparison", { site: frm.doc.name }), __("Stock"));
+}
 
 function call(frm, method, freeze_message) {
 	return frappe.call({

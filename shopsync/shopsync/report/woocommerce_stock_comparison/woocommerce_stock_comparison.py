@@ -24,11 +24,16 @@ def execute(filters=None):
             "item_code": r.item_code, "kind": r.kind, "erp_qty": r.erp_qty, "shop_qty": r.shop_qty,
             "difference": r.difference, "last_pushed_qty": r.last_pushed_qty, "last_pushed_at": r.last_pushed_at,
             "last_error": r.last_error,
+            # first day: not pushed until the site's stock is set up, the shop keeps its quantity
+            "state": _("Held: no stock in ERPNext yet") if r.held else "",
         }
         for r in rows
-        if not filters.only_differences or r.differs
+        if not filters.only_differences or r.differs or r.held
     ]
-    return columns(), data
+    held = sum(1 for r in rows if r.held)
+    summary = [{"value": held, "label": _("Held: no stock in ERPNext yet (the shop keeps its quantity)"),
+                "datatype": "Int", "indicator": "Orange" if held else "Green"}]
+    return columns(), data, None, None, summary
 
 
 def columns():
@@ -41,4 +46,5 @@ def columns():
         {"fieldname": "last_pushed_qty", "label": _("Last pushed"), "fieldtype": "Float", "width": 100},
         {"fieldname": "last_pushed_at", "label": _("Last push"), "fieldtype": "Datetime", "width": 160},
         {"fieldname": "last_error", "label": _("Last error"), "fieldtype": "Data", "width": 240},
+        {"fieldname": "state", "label": _("Stock set up"), "fieldtype": "Data", "width": 220},
     ]
