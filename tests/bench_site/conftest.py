@@ -56,4 +56,7 @@ def bench():
         requests.get(f"{url}/api/method/ping", timeout=5).raise_for_status()
     except requests.RequestException as exc:
         pytest.skip(f"the bench's web server at {url} does not answer: {exc}")
-    return Bench(path, site, url)
+    bench = Bench(path, site, url)
+    # the simulated shops listen on 127.0.0.1, which a site refuses unless its config allows it
+    bench.cli("set-config", "shopsync_allow_private_hosts", "1")
+    return bench

@@ -313,3 +313,29 @@ def item_list_states(item_codes):
     from shopsync import api
 
     return api.item_list_states(item_codes)
+
+
+def plant_shop_text(sim_site, hostile_site, payload):
+    """The shop's words where the desk shows them, as the app's own paths leave them (a stored
+    Test connection of a shop answering in HTML; rows, errors and summaries written without a
+    document save, so Frappe's sanitiser never sees them). Returns the names to open."""
+    import json
+
+    test = frappe.get_doc(SITE, hostile_site).run_connection_test()
+    frappe.db.delete("WooCommerce Site Webhook", {"parent": hostile_site, "idx": 99})
+    frappe.get_doc({"doctype": "WooCommerce Site Webhook", "parent": hostile_site, "parenttype": SITE,
+                    "parentfield": "webhooks", "idx": 99, "topic": payload, "woo_webhook_id": 1,
+                    "status": payload}).db_insert()
+    link = frappe.get_all("WooCommerce Link", filters={"site": sim_site, "link_type": "Item"},
+                          fields=["name", "erp_name"], order_by="woo_id desc", limit=1)[0]
+    frappe.db.set_value("WooCommerce Link", link.name, {"last_error": payload, "state": "Out of sync"})
+    log = frappe.get_doc({"doctype": LOG, "site": hostile_site, "status": "Failed", "topic": payload, "resource": "product",
+                          "event": "updated", "resource_id": 1, "error": payload, "payload": json.dumps({"name": payload}),
+                          "dedupe_key": frappe.generate_hash(), "received_at": frappe.utils.now()})
+    log.name = "xss-" + frappe.generate_hash(length=8)
+    log.db_insert()
+    imp = frappe.get_doc({"doctype": "WooCommerce Import", "site": hostile_site, "import_type": "Orders", "status": "Done",
+                          "summary": payload})
+    imp.name = "xss-" + frappe.generate_hash(length=8)
+    imp.db_insert()
+    return {"test": test, "link": link.name, "item": link.erp_name, "log": log.name, "import": imp.name}
