@@ -339,3 +339,49 @@ def plant_shop_text(sim_site, hostile_site, payload):
     imp.name = "xss-" + frappe.generate_hash(length=8)
     imp.db_insert()
     return {"test": test, "link": link.name, "item": link.erp_name, "log": log.name, "import": imp.name}
+
+
+def hourly_with_shops_gone(host_url):
+    """Issue 11: a disabled site and an enabled one whose shops are gone. What the hourly job
+    queues, what the enabled one's check says, and whether any Error Log was added."""
+    from shopsync import jobs
+
+    forget_earlier_runs()
+    errors_before = frappe.db.count("Error Log")
+    for name, enabled in (("tmp-gone-off", 0), ("tmp-gone-on", 1)):
+        make_site(name, "http://127.0.0.1:9/", "ck_gone", "cs_gone", host_url, enabled=enabled)
+    forget_earlier_runs()  # the checks queued by the saves
+    frappe.db.set_value(SITE, "tmp-gone-on", "enabled", 1)
+    frappe.cache().delete_value("shopsync:enabled_sites")
+    jobs.hourly()
+    queued = queued_jobs()
+    off = jobs.check_webhooks("tmp-gone-off", hourly=True)
+    on = jobs.check_webhooks("tmp-gone-on", hourly=True)
+    again = jobs.check_webhooks("tmp-gone-on", hourly=True)
+    comments = frappe.get_all("Comment", filters={"reference_doctype": SITE, "reference_name": "tmp-gone-on",
+                                                  "comment_type": "Info"}, pluck="content")
+    result = {
+        "queued": queued, "off": off, "on": on, "again": again, "comments": comments,
+        "status": frappe.db.get_value(SITE, "tmp-gone-on", "connection_status"),
+        "new_error_logs": frappe.db.count("Error Log") - errors_before,
+    }
+    for name in ("tmp-gone-off", "tmp-gone-on"):
+        frappe.delete_doc(SITE, name, ignore_permissions=True)
+    return result
+
+
+def cursor_after_first_save(name, url, key, secret, host_url):
+    """Issue 11: the check a save queues starts the order catch-up's cursor."""
+    from shopsync import jobs
+
+    make_site(name, url, key, secret, host_url)
+    out = jobs.check_webhooks(name)
+    return {"check": out, "cursor": frappe.db.get_value(SITE, name, "orders_cursor")}
+
+
+def contact_of_order(site, order_id):
+    from shopsync.sync.links import Binder
+    from shopsync.erp.frappe_erp import FrappeERP
+
+    so = Binder(FrappeERP(), site).erp_name("Order", int(order_id))
+    return frappe.db.get_value("Sales Order", so, ["customer", "contact_person"], as_dict=True)

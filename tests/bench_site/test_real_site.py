@@ -264,3 +264,27 @@ def test_the_item_list_shows_each_items_link_and_state(bench, sim, real_site):
     mine = [l for l in states["RW-S-001"] if l["site"] == real_site["name"]]
     assert mine and mine[0]["label"] == "#Woo: 10" and mine[0]["state"] in ("In sync", "Out of sync")
     assert "NO-SUCH-ITEM" not in states
+
+
+def test_hourly_leaves_disabled_sites_alone_and_says_an_unreachable_shop_in_one_line(bench):
+    out = bench.run("hourly_with_shops_gone", host_url=bench.url)
+    sites = {j["site"] for j in out["queued"]}
+    assert "tmp-gone-off" not in sites and "tmp-gone-on" in sites
+    assert out["off"]["skipped"] and not out["off"]["problem"]
+    assert out["on"]["problem"].startswith("The shop could not be reached") and out["on"]["queued"] == []
+    assert "The shop could not be reached" in out["status"]
+    assert len([c for c in out["comments"] if "could not be reached" in c]) == 1  # not one per hour
+    assert out["new_error_logs"] == 0
+
+
+def test_the_first_save_starts_the_order_cursor_and_names_contacts_as_people(bench, sim):
+    name = "tmp-" + uuid.uuid4().hex[:6]
+    out = bench.run("cursor_after_first_save", name=name, url=sim.url, key="ck_test", secret="cs_test", host_url=bench.url)
+    assert out["cursor"] and out["cursor"] == out["check"]["cursor"]
+    order = sim.add_order(status="processing", line_items=[{"product_id": 12, "quantity": 1}], billing={
+        "first_name": "Hélène", "last_name": "Bérubé", "email": f"{name}@example.test", "address_1": "1 rue Haute",
+        "city": "Lyon", "postcode": "69001", "country": "FR"})
+    bench.cli("execute", "shopsync.jobs.catch_up_orders", "--kwargs", json.dumps({"site_name": name}))
+    made = bench.run("contact_of_order", site=name, order_id=order["id"])
+    assert made["contact_person"].startswith("Hélène Bérubé") and "Bérubé-Hélène" not in made["contact_person"]
+    bench.run("set_enabled", name=name, enabled=0)
