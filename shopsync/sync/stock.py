@@ -1181,7 +1181,7 @@ def held_on_first_sync(erp: ERP, site: SiteConfig, pairs: list[tuple[str, Mappin
 
     if not any(counts(obj) for _, obj in pairs) or stock_is_set_up(erp, site):
         return [None] * len(pairs)
-    existing = [code for code, obj in pairs if code and counts(obj) and erp.exists("Item", code)]
-    stocked = items_with_ledger(erp, site, existing)
+    # an item still to be made from its product has no code yet, nor any ledger entry
+    stocked = items_with_ledger(erp, site, [code for code, obj in pairs if code and counts(obj)])
     return [int(obj.get("stock_quantity") or 0) if counts(obj) and code not in stocked else None
             for code, obj in pairs]
