@@ -26,6 +26,10 @@ _ALIASES = {
 
 
 def _translate(exc: Exception) -> errors.ERPError | None:
+    if type(exc).__name__ == "IntegrityError" and exc.args and exc.args[0] == 1062:
+        # a unique key hit below Frappe's own checks (MariaDB's "Duplicate entry"): another job's
+        # row committed a moment ago, a lost race the job runs again
+        return errors.DuplicateEntryError(_message(exc))
     for cls in type(exc).__mro__:
         hit = _ALIASES.get(cls.__name__) or errors.BY_EXC_TYPE.get(cls.__name__)
         if hit:

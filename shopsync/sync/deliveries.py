@@ -27,7 +27,7 @@ import random
 import time
 from typing import Any, Callable, Iterable
 
-from shopsync.sync.failures import is_transient
+from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
 from shopsync.sync.runtime import Runtime, current
 from shopsync.sync.site import SiteConfig
@@ -115,14 +115,11 @@ def process_resource(rt: Runtime, site_name: str, resource: str, resource_id: in
             statuses.append(process_entry(rt, site, entry))
 
 
-#: Errors of a job that met another job on the same record (a unique key taken a moment ago, a
-#: document changed under it, a lock): a lost race. The work is run again at once, on fresh reads.
-RACE_ERRORS = {"DuplicateEntryError", "UniqueValidationError", "TimestampMismatchError", "LockTimeout"}
-RACE_RETRIES = 3
+RACE_RETRIES = 3  # a lost race is run again at once, on fresh reads, this many times
 
 
 def _is_race(exc: BaseException) -> bool:
-    return any(cls.__name__ in RACE_ERRORS for cls in type(exc).__mro__)
+    return is_lost_race(exc)
 
 
 def verify_webhook(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str | None:

@@ -16,6 +16,15 @@ def is_transient(exc: BaseException) -> bool:
 TRANSIENT_NAMES = {"ConnectionError", "TimeoutError", "Timeout", "JobTimeoutException"}
 
 
+#: Errors of a job that met another job on the same record (a unique key taken a moment ago, a
+#: document changed under it, a lock): a lost race, which the same work run again on fresh reads wins.
+RACE_ERRORS = {"DuplicateEntryError", "UniqueValidationError", "TimestampMismatchError", "LockTimeout"}
+
+
+def is_lost_race(exc: BaseException) -> bool:
+    return any(cls.__name__ in RACE_ERRORS for cls in type(exc).__mro__)
+
+
 class SyncFailure(Exception):
     """A document that cannot be synced as it is: ``reason`` says why in words a shop manager
     reads; ``retryable`` when the same work may succeed later (then it is transient)."""

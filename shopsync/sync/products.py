@@ -42,7 +42,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable, Mapping
 
 from shopsync.erp.errors import DoesNotExistError, ERPError
-from shopsync.sync.failures import is_transient
+from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import product_mapping as pm
 from shopsync.sync import blacklist as blacklist_mod
@@ -363,6 +363,9 @@ class _Engine:
         self.erp = erp
         self.site = site
         self.client = client
+        #: one change (a delivery, an Item event), not a whole run: a lost race is raised for its
+        #: job to run it again, where a whole run records it and goes on
+        self.single = False
         self.binder = Binder(erp, site.name)
         self.ctx = pm.MappingContext.for_site(
             site, short_description=_has_field(erp, "Item", pm.SHORT_DESCRIPTION_FIELD),
@@ -764,7 +767,9 @@ class _Engine:
                 self.links_by_key, self.links_by_item = snapshot
                 mark.rollback()
                 self._forget_writes(ops)
-                if is_transient(exc):
+                if is_transient(exc) or (self.single and is_lost_race(exc)):
+                    # a single change (a delivery, an Item event) that met another job: its job
+                    # runs it again on fresh reads instead of recording a failure
                     raise
                 op = ops[0]
                 msg = _error_text(exc)
@@ -1377,6 +1382,7 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str,
     product = dict(payload)
     key = key_of(product)
     eng = _Engine(erp, site, None)
+    eng.single = True
     eng.load_links(product_ids=[key[0]])
     eng.load_blacklist()
     link = eng.links_by_key.get(key)
@@ -1498,6 +1504,7 @@ def push_item(erp: ERP, site: SiteConfig, client: Any, item_code: str) -> SyncRe
 
     No shop request when the item's synced fields did not change since the last sync."""
     eng = _Engine(erp, site, client)
+    eng.single = True
     if not erp.exists("Item", item_code):
         return item_deleted(erp, site, client, item_code)
     eng.load_blacklist()
