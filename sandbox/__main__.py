@@ -11,6 +11,7 @@ orders through signed webhooks, receive stock, and push it. It prints each step 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 import redis
@@ -26,19 +27,28 @@ from tests.support.sites import add_site
 from tests.woosim import CostModel, WooSim
 
 
+#: the step running now, named when a Ctrl-C stops the sandbox; whether a progress bar is open
+_now = {"step": "set-up", "bar": False}
+
+
 def say(text: str = "") -> None:
+    if _now["bar"]:
+        sys.stdout.write("\n")
+        _now["bar"] = False
     print(text, flush=True)
 
 
 def step(title: str) -> None:
+    _now["step"] = title
     say(f"\n== {title}")
 
 
-def bar(done: int, total: int, width: int = 30) -> None:
+def bar(label: str, done: int, total: int, width: int = 30) -> None:
     total = max(total, 1)
-    filled = int(width * done / total)
-    sys.stdout.write(f"\r   [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    filled = int(width * min(done, total) / total)
+    sys.stdout.write(f"\r   {label:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
     sys.stdout.flush()
+    _now["bar"] = done < total
     if done >= total:
         sys.stdout.write("\n")
 
@@ -52,6 +62,8 @@ def main() -> int:
     args = ap.parse_args()
 
     figures: dict[str, object] = {}
+    say("Starting a Redis of its own, the simulated shop (generating its catalogue, customers and orders), "
+        "the in-memory ERP and the webhook endpoint...")
     redis_server = RedisServer().start()
     sim = WooSim().start().seed(products=args.products, variable_products=3, customers=args.customers, orders=args.orders)
     sim.cost = CostModel(per_request_ms=args.latency_ms, per_batch_item_ms=args.latency_ms / 20)
@@ -86,7 +98,7 @@ def main() -> int:
         step("Products: preview of the first sync, then the sync")
         preview = products.preview_first_sync(erp, site, client)
         say("   would do: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in preview.counts.items() if n))
-        result = products.run_first_sync(erp, site, client, progress=lambda side, done, total: bar(done, total))
+        result = products.run_first_sync(erp, site, client, progress=lambda side, done, total: bar(f"products: {side}", done, total))
         say("   " + result.summary().replace("\n", "\n   "))
         links = erp.find("WooCommerce Link", {"site": "boutique", "link_type": "Item"}, fields=("state",))
         figures["items linked"] = len(links)
@@ -95,7 +107,7 @@ def main() -> int:
         step("Orders already in the shop: import")
         summary = catchup.import_orders(
             erp, site, client, statuses=["processing", "on-hold", "completed", "cancelled", "pending"],
-            progress=lambda done, s: bar(done, args.orders),
+            progress=lambda done, s: bar("orders imported", done, args.orders),
         )
         say("   " + str(summary).replace("\n", "\n   "))
         figures["orders imported"] = summary.created
@@ -112,9 +124,18 @@ def main() -> int:
             so = erp.get("Sales Order", link[0]["erp_name"]) if link else None
             say(f"   order #{order['number']} {order['total']} EUR -> "
                 + (f"{so['name']} {so['grand_total']:.2f} {so['status']}" if so else "not imported"))
-        logs = erp.find("WooCommerce Webhook Log", {"site": "boutique"}, fields=("status",))
+        logs = [erp.get("WooCommerce Webhook Log", e["name"]) for e in erp.find("WooCommerce Webhook Log", {"site": "boutique"})]
         counts = {s: sum(1 for e in logs if e["status"] == s) for s in sorted({e["status"] for e in logs})}
         say(f"   webhook log: {counts}")
+        stored = {(e["topic"], e["resource_id"]) for e in logs}
+        repeats = sorted({r["topic"] for r in sent if (r["topic"], r["resource_id"]) not in stored})
+        reasons = sorted({(e["topic"], (e.get("outcome") or e.get("error") or "").rsplit(": ", 1)[-1])
+                          for e in logs if e["status"] == "Skipped"})
+        say(f"   why {len(sent)} deliveries made {len(logs)} entries: {len(sent) - len(logs)} repeated a stored one "
+            f"({', '.join(repeats) or '-'} with the same body: not stored twice); Skipped: "
+            + ("; ".join(f"{t} '{why}'" for t, why in reasons) or "none")
+            + (" (the stock the orders took in the shop: stock goes from the ERP to the shop)"
+               if any(t == "product.updated" for t, _ in reasons) else ""))
         figures["webhook log"] = counts
 
         step("Stock: a Material Receipt in the ERP, pushed to the shop by the stock job")
@@ -138,7 +159,7 @@ def main() -> int:
         pushed_ok = [r for r in rows if r.item_code in items and not r.differs]
         say(f"   the {len(pushed_ok)} items received now show the ERP's quantity in the shop; the rest were never pushed")
         step("Push all stock (the site's button)")
-        report = stock.push_all_stock(erp, site, client, progress=lambda done, total: bar(done, total))
+        report = stock.push_all_stock(erp, site, client, progress=lambda done, total: bar("items pushed", done, total))
         say("   " + report.summary())
         differing = [r for r in stock.stock_comparison(erp, site, client) if r.differs]
         say(f"   stock comparison: {len(differing)} differ")
@@ -171,6 +192,7 @@ def main() -> int:
         say(f"   queue: jobs dropped as duplicates of a queued one: {enq.dropped}")
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C now would leave Redis or its folder behind
         intake.stop()
         sim.stop()
         redis_server.stop()
@@ -178,4 +200,12 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        if _now["bar"]:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        print(f"sandbox: interrupted during \"{_now['step']}\"; stopped there, so its figures are incomplete",
+              file=sys.stderr)
+        sys.exit(130)

@@ -1,11 +1,13 @@
 # Shared set-up of scripts/test and scripts/sandbox (sourced, not run).
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+  echo "first run: making a virtual environment in .venv" >&2
   "$PY" -m venv .venv
 fi
 stamp=.venv/.requirements.sha
 want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "installing the packages of requirements-dev.txt into .venv (once, or when the requirements change)..." >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi

@@ -21,7 +21,7 @@ class RedisServer:
         if not self.binary:
             raise RuntimeError("redis-server is not installed (scripts/test installs it from Debian)")
         self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="shopsync-redis-")
+        self.dir: str | None = None  # its working folder, made at start and removed at stop
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -29,10 +29,12 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> "RedisServer":
+        self.dir = self.dir or tempfile.mkdtemp(prefix="shopsync-redis-")
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C in the terminal stops its user, who stops it, not it mid-job
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -50,6 +52,9 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait(5)
         self.proc = None
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
 
     def restart(self) -> None:
         self.stop()

@@ -6,11 +6,14 @@ queue, the job ids, the serialisation of arguments and the worker loop are RQ's 
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any, Callable
 
 import redis
 import rq
 from rq.job import Job, JobStatus
+from rq.worker import StopRequested
 
 from shopsync.sync import runtime as runtime_mod
 from shopsync.sync.runtime import Runtime
@@ -51,7 +54,25 @@ class RQEnqueuer:
 
         before = ran()
         worker = rq.SimpleWorker([self.queue], connection=self.conn)
-        worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+        # RQ takes SIGINT and SIGTERM for its warm shutdown (finish the job, then stop) and keeps
+        # them: give them back, and let a Ctrl-C that stopped the worker stop the caller too
+        main = threading.current_thread() is threading.main_thread()
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+        try:
+            worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+        except (SystemExit, StopRequested):  # a second Ctrl-C (cold shutdown), or one while it tidies up
+            for sig in handlers:
+                signal.signal(sig, signal.SIG_IGN)
+            try:
+                worker.unsubscribe()  # its listening thread, which the Ctrl-C may have left running
+            except Exception:  # noqa: BLE001 - tidying up after an interrupt
+                pass
+            raise KeyboardInterrupt from None
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        if worker._shutdown_requested_date is not None:
+            raise KeyboardInterrupt
         return ran() - before
 
 
