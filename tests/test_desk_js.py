@@ -48,6 +48,7 @@ def assert_inert(value):
     assert texts
     for text in texts:
         assert "<img" not in text and "onerror=" not in text, text
+        assert "&amp;lt;" not in text, f"escaped twice (shows &lt; to the user): {text}"
 
 
 @pytest.mark.parametrize("screen", ["site_fields", "site_messages", "log_fields", "log_list_fields", "link_fields",

@@ -9,7 +9,8 @@ and unspecified addresses, unless private hosts are allowed.
 The check is made on the address the socket actually connects to (a connection class of our own
 resolves the name, checks every address, then connects to the checked address), so a name that
 resolves to a public address for a first look and to a private one for the connection (DNS
-rebinding) is refused too; TLS still verifies the certificate against the host name.
+rebinding) is refused too; TLS still verifies the certificate against the host name. (Through an
+HTTP proxy from the environment the proxy resolves the name: only the client's own look applies.)
 
 Allowing private hosts is a deployment decision: inside a bench it is the site config key
 ``shopsync_allow_private_hosts`` (read by ``shopsync.jobs``, passed here as a plain flag); the

@@ -30,7 +30,7 @@ const msgprints = [];
 let next_call = null; // what the next frappe.call / xcall answers
 global.frappe = {
 	utils: { escape_html },
-	meta: { docfield_map: {} },
+	meta: { docfield_map: {}, docfield_copy: {} },
 	ui: { form: { on: (doctype, h) => { handlers[doctype] = Object.assign(handlers[doctype] || {}, h); } } },
 	listview_settings: {},
 	query_reports: {},
@@ -56,18 +56,43 @@ function run(doctype, event, frm) {
 	const h = handlers[doctype] || {};
 	if (typeof h[event] === "function") h[event](frm);
 }
-function fields(doctype, names) {
+// The meta's fields and, as Frappe makes them when a form opens (before any form script runs),
+// the document's own copies. types: {fieldname: fieldtype}, Data by default.
+function fields(doctype, names, types = {}) {
 	frappe.meta.docfield_map[doctype] = {};
-	for (const n of names) frappe.meta.docfield_map[doctype][n] = { fieldname: n, parent: doctype };
+	frappe.meta.docfield_copy[doctype] = { "doc-1": {} };
+	for (const n of names) {
+		const df = { fieldname: n, parent: doctype, fieldtype: types[n] || "Data" };
+		frappe.meta.docfield_map[doctype][n] = df;
+		frappe.meta.docfield_copy[doctype]["doc-1"][n] = Object.assign({}, df);
+	}
 }
+// frappe.format as Frappe 15 does it: df.formatter, else the fieldtype's formatter; its Small Text
+// and Long Text formatters call Text(value) without the field, so no custom formatter applies there
+function frappe_format(value, df) {
+	if (df.formatter) return df.formatter(value, df, {}, {});
+	if (df.fieldtype === "Data") return data_formatter(value, df);
+	return data_formatter(String(value).replace(/\n/g, "<br>"), undefined);
+}
+// what the desk shows: in a grid or list (the meta's field), and in the form (the document's
+// copy; a read-only Data control escapes the value itself before formatting it)
 function formatted(doctype, names) {
 	const res = {};
-	for (const n of names) res[n] = data_formatter(payload, { parent: doctype, fieldname: n });
+	for (const n of names) {
+		res[n] = data_formatter(payload, frappe.meta.docfield_map[doctype][n]);
+		const copy = frappe.meta.docfield_copy[doctype]["doc-1"][n];
+		res[n + " (form)"] = frappe_format(copy.fieldtype === "Data" ? escape_html(payload) : payload, copy);
+	}
 	return res;
 }
-function form(buttons) {
+function fields_of(doctype) {
+	const out = {};
+	for (const [n, df] of Object.entries((frappe.meta.docfield_copy[doctype] || {})["doc-1"] || {})) out[n] = { df, refresh: () => {} };
+	return out;
+}
+function form(buttons, doctype = "x") {
 	return {
-		doc: { name: "boutique", enabled: 1, status: "Failed" }, doctype: "x",
+		doc: { name: "boutique", enabled: 1, status: "Failed" }, doctype, fields_dict: fields_of(doctype),
 		is_new: () => false, is_dirty: () => false, reload_doc: () => {},
 		add_custom_button: (label, fn) => { buttons[label] = fn; return { addClass: () => {} }; },
 		dashboard: { set_headline: () => {}, show_progress: () => {} },
@@ -77,12 +102,13 @@ function form(buttons) {
 
 (async () => {
 	// the site form: connection status and webhooks table; the messages of its buttons
-	fields("WooCommerce Site", ["connection_status"]);
+	fields("WooCommerce Site", ["connection_status"], { connection_status: "Small Text" });
 	fields("WooCommerce Site Webhook", ["topic", "status"]);
 	load("shopsync/shopsync/doctype/woocommerce_site/woocommerce_site.js");
 	const buttons = {};
-	const frm = form(buttons);
+	const frm = form(buttons, "WooCommerce Site");
 	run("WooCommerce Site", "setup", frm);
+	run("WooCommerce Site", "onload", frm);
 	run("WooCommerce Site", "refresh", frm);
 	out.site_fields = Object.assign(formatted("WooCommerce Site", ["connection_status"]),
 		formatted("WooCommerce Site Webhook", ["topic", "status"]));
@@ -93,21 +119,22 @@ function form(buttons) {
 	out.site_messages = msgprints.splice(0);
 
 	// webhook log form and list, link list and form, import form
-	fields("WooCommerce Webhook Log", ["topic", "error", "outcome", "payload"]);
+	fields("WooCommerce Webhook Log", ["topic", "error", "outcome", "payload"],
+		{ error: "Long Text", outcome: "Small Text", payload: "Long Text" });
 	load("shopsync/shopsync/doctype/woocommerce_webhook_log/woocommerce_webhook_log.js");
-	run("WooCommerce Webhook Log", "setup", form({}));
+	run("WooCommerce Webhook Log", "onload", form({}, "WooCommerce Webhook Log"));
 	out.log_fields = formatted("WooCommerce Webhook Log", ["topic", "error", "outcome", "payload"]);
-	fields("WooCommerce Webhook Log", ["topic", "error"]);
+	fields("WooCommerce Webhook Log", ["topic"]);
 	load("shopsync/shopsync/doctype/woocommerce_webhook_log/woocommerce_webhook_log_list.js");
 	frappe.listview_settings["WooCommerce Webhook Log"].onload({ page: { add_action_item: () => {} } });
-	out.log_list_fields = formatted("WooCommerce Webhook Log", ["topic", "error"]);
-	fields("WooCommerce Link", ["sku", "last_error"]);
+	out.log_list_fields = formatted("WooCommerce Webhook Log", ["topic"]);
+	fields("WooCommerce Link", ["sku", "last_error"], { last_error: "Small Text" });
 	load("shopsync/shopsync/doctype/woocommerce_link/woocommerce_link.js");
-	run("WooCommerce Link", "setup", form({}));
+	run("WooCommerce Link", "onload", form({}, "WooCommerce Link"));
 	out.link_fields = formatted("WooCommerce Link", ["sku", "last_error"]);
-	fields("WooCommerce Import", ["summary"]);
+	fields("WooCommerce Import", ["summary"], { summary: "Long Text" });
 	load("shopsync/shopsync/doctype/woocommerce_import/woocommerce_import.js");
-	run("WooCommerce Import", "setup", form({}));
+	run("WooCommerce Import", "onload", form({}, "WooCommerce Import"));
 	out.import_fields = formatted("WooCommerce Import", ["summary"]);
 
 	// the reports: every text cell of a row full of the shop's words

@@ -1,9 +1,21 @@
 // The summary quotes the shop (why orders failed or were skipped): shown as text, never HTML.
-function shopsync_import_text_fields() {
-	const map = frappe.meta.docfield_map["WooCommerce Import"] || {};
+function shopsync_import_text(value) {
+	// escaped once: a value without < or > has nothing to escape, or Frappe escaped it already (Data fields)
+	const text = String(value == null ? "" : value).replace(/<br>/g, "\n");
+	return (/[<>]/.test(text) ? frappe.utils.escape_html(text) : text).replace(/\n/g, "<br>");
+}
+function shopsync_import_text_fields(frm) {
+	// Frappe 15's Long Text formatter drops the field, so the formatter goes on every copy of it
+	const doctype = "WooCommerce Import";
+	const holders = [frappe.meta.docfield_map[doctype] || {}, ...Object.values((frappe.meta.docfield_copy || {})[doctype] || {})];
 	for (const name of ["summary", "statuses", "resume_state"]) {
-		if (map[name]) map[name].formatter = (value) =>
-			frappe.utils.escape_html(String(value == null ? "" : value).replace(/<br>/g, "\n")).replace(/\n/g, "<br>");
+		const field = frm && frm.fields_dict ? frm.fields_dict[name] : null;
+		const stale = field && field.df && field.df.formatter !== shopsync_import_text;
+		for (const holder of holders) if (holder[name]) holder[name].formatter = shopsync_import_text;
+		if (stale) {
+			field.df.formatter = shopsync_import_text;
+			if (field.refresh) field.refresh();
+		}
 	}
 }
 
@@ -11,7 +23,7 @@ frappe.ui.form.on("WooCommerce Import", {
 	setup: shopsync_import_text_fields,
 	onload: shopsync_import_text_fields,
 	refresh(frm) {
-		shopsync_import_text_fields();
+		shopsync_import_text_fields(frm);
 		if (frm.is_new()) return;
 		const label = frm.doc.status === "Interrupted" ? __("Resume") : __("Start");
 		if (["Draft", "Interrupted", "Done"].includes(frm.doc.status)) {

@@ -2,14 +2,24 @@
 // What the shop said (its errors in the connection status, its webhooks' topics and states) is
 // text: these fields are shown escaped, whoever wrote them.
 function shopsync_site_text(value) {
-	return frappe.utils.escape_html(String(value == null ? "" : value).replace(/<br>/g, "\n")).replace(/\n/g, "<br>");
+	// escaped once: a value without < or > has nothing to escape, or Frappe escaped it already (Data fields)
+	const text = String(value == null ? "" : value).replace(/<br>/g, "\n");
+	return (/[<>]/.test(text) ? frappe.utils.escape_html(text) : text).replace(/\n/g, "<br>");
 }
-function shopsync_site_text_fields() {
+function shopsync_site_text_fields(frm) {
+	// Frappe 15's Small/Long Text formatters drop the field, so the formatter goes on every copy
+	// of each field (the meta's, each document's, the form's own), and a field shown before is redrawn
 	const fields = { "WooCommerce Site": ["connection_status"], "WooCommerce Site Webhook": ["topic", "status"] };
 	for (const [doctype, names] of Object.entries(fields)) {
+		const holders = [frappe.meta.docfield_map[doctype] || {}, ...Object.values((frappe.meta.docfield_copy || {})[doctype] || {})];
 		for (const name of names) {
-			const df = (frappe.meta.docfield_map[doctype] || {})[name];
-			if (df) df.formatter = shopsync_site_text;
+			const field = frm && frm.doctype === doctype && frm.fields_dict ? frm.fields_dict[name] : null;
+			const stale = field && field.df && field.df.formatter !== shopsync_site_text;
+			for (const holder of holders) if (holder[name]) holder[name].formatter = shopsync_site_text;
+			if (stale) {
+				field.df.formatter = shopsync_site_text;
+				if (field.refresh) field.refresh();
+			}
 		}
 	}
 }
@@ -18,7 +28,7 @@ frappe.ui.form.on("WooCommerce Site", {
 	setup: shopsync_site_text_fields,
 	onload: shopsync_site_text_fields,
 	refresh(frm) {
-		shopsync_site_text_fields();
+		shopsync_site_text_fields(frm);
 		if (frm.is_new()) return;
 		if (!frm.doc.enabled) frm.dashboard.set_headline(__("Disabled: its webhooks are paused and nothing is synced."));
 		frm.add_custom_button(__("Check webhooks"), () => call(frm, "check_webhooks", __("Checking the shop's webhooks")), __("Webhooks"));

@@ -8,7 +8,10 @@ frappe.listview_settings["WooCommerce Webhook Log"] = {
 		// topics and errors come from the shop: shown as text
 		const map = frappe.meta.docfield_map["WooCommerce Webhook Log"] || {};
 		for (const name of ["topic", "resource", "event", "error", "outcome"]) {
-			if (map[name]) map[name].formatter = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
+			if (map[name]) map[name].formatter = (value) => {
+				const text = value == null ? "" : String(value); // escaped once (Frappe may have done it)
+				return /[<>]/.test(text) ? frappe.utils.escape_html(text) : text;
+			};
 		}
 		listview.page.add_action_item(__("Retry"), () => {
 			const names = listview.get_checked_items(true);
