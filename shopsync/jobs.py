@@ -121,7 +121,9 @@ def check_webhooks(site_name: str, hourly: bool = False):
 
 def _shop_unreachable(doc, line: str) -> None:
     line = frappe.utils.escape_html(line)  # it quotes the shop's answer
-    previous = doc.connection_status or ""
+    # a locking read sees what a check running at the same moment committed: one comment, not two
+    previous = frappe.db.sql("select connection_status from `tabWooCommerce Site` where name = %s for update",
+                             doc.name)[0][0] or ""
     doc.db_set("connection_status", f"{frappe.utils.now()}: {line}", update_modified=False)
     if line not in previous:  # a new problem: one comment, not one an hour
         doc.add_comment("Info", line)
@@ -138,7 +140,7 @@ def catch_up_orders(site_name: str):
     if summary.seen or summary.failed:
         frappe.get_doc(SITE_DOCTYPE, site_name).add_comment("Info", f"Order catch-up: {frappe.utils.escape_html(str(summary))}")
     frappe.db.commit()
-    return summary
+    return str(summary)  # what a bench command or the job result shows
 
 
 def _save_cursor(site_name: str):

@@ -100,14 +100,32 @@ def log_entries(site):
     )
 
 
-def process_queued(site):
-    """What a worker does with the queued deliveries of a site (the job function itself)."""
+def process_queued(site, timeout=90):
+    """Wait for the bench's live workers to finish the site's waiting deliveries (never taking
+    their jobs, never emptying a queue); what is still Queued with no job after a while is run
+    here, as the sweeper would. Returns each resource's statuses."""
+    import time
+
     from shopsync.jobs import frappe_runtime
     from shopsync.sync import deliveries
 
-    rt = frappe_runtime()
-    keys = {(e.resource, e.resource_id) for e in frappe.get_all(LOG, filters={"site": site, "status": "Queued"}, fields=["resource", "resource_id"])}
-    return {f"{r}:{i}": deliveries.process_resource(rt, site, r, i) for r, i in sorted(keys)}
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        frappe.db.rollback()  # a fresh snapshot: see what the workers committed
+        waiting = frappe.get_all(LOG, filters={"site": site, "status": ("in", ["Queued", "Processing"])},
+                                 fields=["resource", "resource_id", "status", "next_attempt_at"])
+        if not waiting:
+            break
+        if time.monotonic() - started > 20 and all(w.status == "Queued" and not w.next_attempt_at for w in waiting):
+            rt = frappe_runtime()
+            for r, i in sorted({(w.resource, w.resource_id) for w in waiting}):
+                deliveries.process_resource(rt, site, r, i)
+        time.sleep(0.5)
+    out = {}
+    for e in frappe.get_all(LOG, filters={"site": site}, fields=["resource", "resource_id", "status"], order_by="creation asc"):
+        out.setdefault(f"{e.resource}:{e.resource_id}", []).append(e.status)
+    return out
 
 
 def retry(names):
@@ -329,12 +347,16 @@ def plant_shop_text(sim_site, hostile_site, payload):
     link = frappe.get_all("WooCommerce Link", filters={"site": sim_site, "link_type": "Item"},
                           fields=["name", "erp_name"], order_by="woo_id desc", limit=1)[0]
     frappe.db.set_value("WooCommerce Link", link.name, {"last_error": payload, "state": "Out of sync"})
+    # the hostile shop's site links the same item, so reading its quantities asks that shop
+    frappe.get_doc({"doctype": "WooCommerce Link", "name": f"{hostile_site}-item-1", "link_key": f"{hostile_site}-item-1",
+                    "site": hostile_site, "link_type": "Item", "woo_id": 1, "erp_doctype": "Item",
+                    "erp_name": link.erp_name, "state": "In sync"}).db_insert()
     log = frappe.get_doc({"doctype": LOG, "site": hostile_site, "status": "Failed", "topic": payload, "resource": "product",
                           "event": "updated", "resource_id": 1, "error": payload, "payload": json.dumps({"name": payload}),
                           "dedupe_key": frappe.generate_hash(), "received_at": frappe.utils.now()})
     log.name = "xss-" + frappe.generate_hash(length=8)
     log.db_insert()
-    imp = frappe.get_doc({"doctype": "WooCommerce Import", "site": hostile_site, "import_type": "Orders", "status": "Done",
+    imp = frappe.get_doc({"doctype": "WooCommerce Import", "site": sim_site, "import_type": "Orders", "status": "Done",
                           "summary": payload})
     imp.name = "xss-" + frappe.generate_hash(length=8)
     imp.db_insert()
@@ -348,6 +370,7 @@ def hourly_with_shops_gone(host_url):
 
     forget_earlier_runs()
     errors_before = frappe.db.count("Error Log")
+    started = frappe.utils.now()  # a deleted site's comments stay: count this run's only
     for name, enabled in (("tmp-gone-off", 0), ("tmp-gone-on", 1)):
         make_site(name, "http://127.0.0.1:9/", "ck_gone", "cs_gone", host_url, enabled=enabled)
     forget_earlier_runs()  # the checks queued by the saves
@@ -359,7 +382,7 @@ def hourly_with_shops_gone(host_url):
     on = jobs.check_webhooks("tmp-gone-on", hourly=True)
     again = jobs.check_webhooks("tmp-gone-on", hourly=True)
     comments = frappe.get_all("Comment", filters={"reference_doctype": SITE, "reference_name": "tmp-gone-on",
-                                                  "comment_type": "Info"}, pluck="content")
+                                                  "comment_type": "Info", "creation": (">=", started)}, pluck="content")
     result = {
         "queued": queued, "off": off, "on": on, "again": again, "comments": comments,
         "status": frappe.db.get_value(SITE, "tmp-gone-on", "connection_status"),
@@ -385,3 +408,10 @@ def contact_of_order(site, order_id):
 
     so = Binder(FrappeERP(), site).erp_name("Order", int(order_id))
     return frappe.db.get_value("Sales Order", so, ["customer", "contact_person"], as_dict=True)
+
+
+def forget_site(name):
+    """A test site and its links gone (its shop is not called: a hostile or stopped one)."""
+    frappe.db.delete("WooCommerce Link", {"site": name})
+    frappe.delete_doc(SITE, name, ignore_permissions=True)
+    return {"exists": bool(frappe.db.exists(SITE, name))}

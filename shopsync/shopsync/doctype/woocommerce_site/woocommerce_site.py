@@ -130,6 +130,14 @@ class WooCommerceSite(Document):
         return {"actions": report.actions}
 
     def check_webhooks(self):
+        # One check per site at a time: the check queued by a save and one started by hand (or
+        # the hourly one) would otherwise both find a topic missing and both create it. A Redis
+        # lock, not a row lock: the check waits on the shop, and a user saving the form must not.
+        with frappe.cache().lock(f"shopsync:check_webhooks:{frappe.local.site}:{self.name}", timeout=600,
+                                 blocking_timeout=300):
+            return self._check_webhooks()
+
+    def _check_webhooks(self):
         from shopsync.erp.frappe_erp import FrappeERP
 
         config = self._config()
