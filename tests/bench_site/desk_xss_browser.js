@@ -47,11 +47,19 @@ const plan = JSON.parse(planJson);
 			await page.waitForLoadState("networkidle").catch(() => {});
 			await page.waitForTimeout(2500);
 		}
+		if (step.expect) {  // wait (bounded) until the screen shows the shop's words, escaped or not
+			await page.waitForFunction(([sel, text]) => Array.from(document.querySelectorAll(sel)).some((el) =>
+				(el.innerText || "").includes(text) || el.querySelectorAll("[onerror]").length
+				|| Array.from(el.querySelectorAll("textarea, input")).some((i) => (i.value || "").includes(text))),
+			[step.expect, payload], { timeout: 20000 }).catch(() => {});
+		}
 		const seen = await page.evaluate(([sel, text]) => {
 			const where = sel ? Array.from(document.querySelectorAll(sel)) : [document.body];
 			return {
 				onerror_elements: document.querySelectorAll("[onerror]").length,
-				shown_as_text: where.some((el) => (el.innerText || "").includes(text)),
+				// read-only long texts are shown in a textarea: its value, not its innerText
+				shown_as_text: where.some((el) => (el.innerText || "").includes(text)
+					|| Array.from(el.querySelectorAll("textarea, input")).some((i) => (i.value || "").includes(text))),
 				where_found: where.length,
 			};
 		}, [step.expect || null, payload]);
