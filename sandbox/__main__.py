@@ -112,6 +112,20 @@ def main() -> int:
         say("   " + str(summary).replace("\n", "\n   "))
         figures["orders imported"] = summary.created
 
+        step("First day: the shop counts its stock, the ERP has none yet")
+        rows = stock.stock_comparison(erp, site, client)
+        held = [r for r in rows if r.held]
+        example = next((f" (e.g. {r.item_code}: {r.shop_qty} in the shop)" for r in held), "")
+        say(f"   {len(held)} of {len(rows)} linked products are held: nothing is pushed for them, "
+            f"the shop keeps its quantity{example}")
+        opening = stock.preview_opening_stock(erp, site, client)
+        say(f"   the user is asked: 'Import the shop's stock as opening stock' -> a draft Stock Reconciliation of "
+            f"{opening.counts['lines']} lines ({opening.counts['no_rate']} without a rate, {opening.counts['empty']} at 0 in the shop)")
+        erp_side = stock.preview_erp_quantities(erp, site, client)
+        say(f"   or 'Push ERPNext's quantities' -> {erp_side.counts['changing']} products change, "
+            f"{erp_side.counts['to_zero']} would go to 0")
+        figures["held on the first day"] = len(held)
+
         step("Live: three new orders in the shop, delivered by signed webhooks, run by RQ workers")
         live = [sim.add_order(status="processing", customer_id=c, line_items=[{"product_id": p, "quantity": q}])
                 for c, p, q in ((2, 10, 1), (3, 11, 2), (0, 12, 1))]
@@ -161,11 +175,15 @@ def main() -> int:
         step("Push all stock (the site's button)")
         report = stock.push_all_stock(erp, site, client, progress=lambda done, total: bar("items pushed", done, total))
         say("   " + report.summary())
-        differing = [r for r in stock.stock_comparison(erp, site, client) if r.differs]
-        say(f"   stock comparison: {len(differing)} differ")
+        after = stock.stock_comparison(erp, site, client)
+        differing = [r for r in after if r.differs and not r.held]
+        still_held = [r for r in after if r.held]
+        say(f"   stock comparison: {len(differing)} differ; {len(still_held)} still held (no stock in ERPNext yet: "
+            "the shop keeps its quantity until the user chooses one of the two ways above)")
         for r in differing:
             say(f"     {r.item_code} ({r.kind}) ERP {r.erp_qty} shop {r.shop_qty} {r.last_error}")
         figures["stock differing after push"] = len(differing)
+        figures["still held after push"] = len(still_held)
 
         step("A delivery in the ERP marks the first live order completed in the shop")
         from shopsync.sync import order_status
