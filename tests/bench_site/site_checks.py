@@ -234,9 +234,17 @@ def forget_earlier_runs():
     for name in stale:
         frappe.db.set_value(SITE, name, "enabled", 0)
     frappe.cache().delete_value("shopsync:enabled_sites")
+    # only the queued jobs of those test sites go; everything else on the bench's queues stays
+    dropped = 0
     for queue in ("default", "short", "long"):
-        get_queue(queue).empty()
-    return {"disabled": stale}
+        for job in get_queue(queue).get_jobs():
+            outer = job.kwargs or {}
+            inner = outer.get("kwargs") or {}
+            target = inner.get("target_kwargs") or inner
+            if outer.get("site") == frappe.local.site and target.get("site_name") in stale:
+                job.delete()
+                dropped += 1
+    return {"disabled": stale, "jobs_dropped": dropped}
 
 
 def rotate(name):

@@ -66,7 +66,8 @@ def test_saving_a_site_makes_its_secret_endpoint_and_webhooks_once(bench, sim, r
     assert sorted(h["topic"] for h in hooks) == sorted(WEBHOOK_TOPICS)
     # the creation ping reached the real endpoint and was answered 200, so every webhook is active
     assert {h["status"] for h in hooks} == {"active"}
-    assert len(first["actions"]) == len(WEBHOOK_TOPICS)
+    # the save queued its own check, which a live worker may have run first: made once either way
+    assert len(first["actions"]) in (0, len(WEBHOOK_TOPICS))
     again = bench.run("check_webhooks", name=real_site["name"])
     assert again["actions"] == [] and len(shop_webhooks(sim, real_site["endpoint_url"])) == len(WEBHOOK_TOPICS)
     rows = bench.run("webhook_rows", name=real_site["name"])
