@@ -12,6 +12,8 @@ required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app as
 fixtures = [{"dt": "Custom Field", "filters": [["name", "in", ["Item-woocommerce_short_description"]]]}]
 
 # The Item form and list show each site's link ("#Woo: 68") in the colour of its sync state.
+# shop text shown as text in every shopsync form and list (public/js/shop_text.js)
+app_include_js = ["/assets/shopsync/js/shop_text.js"]
 doctype_js = {"Item": "public/js/item.js"}
 doctype_list_js = {"Item": "public/js/item_list.js"}
 

@@ -110,7 +110,7 @@ def check_webhooks(site_name: str, hourly: bool = False):
     rt.enqueue = enqueue_now
     doc = frappe.get_doc(SITE_DOCTYPE, site_name)
     result = upkeep.check_site(
-        rt, site_name, check=lambda site, client: doc.check_webhooks()["actions"],
+        rt, site_name, check=lambda site, client: doc.check_webhooks(client)["actions"],
         save_cursor=_save_cursor(site_name), hourly=hourly,
     )
     if result.problem:
@@ -120,13 +120,13 @@ def check_webhooks(site_name: str, hourly: bool = False):
 
 
 def _shop_unreachable(doc, line: str) -> None:
-    line = frappe.utils.escape_html(line)  # it quotes the shop's answer
     # a locking read sees what a check running at the same moment committed: one comment, not two
     previous = frappe.db.sql("select connection_status from `tabWooCommerce Site` where name = %s for update",
                              doc.name)[0][0] or ""
+    # stored as the shop said it, like every other writer of the status (the form shows it as text)
     doc.db_set("connection_status", f"{frappe.utils.now()}: {line}", update_modified=False)
     if line not in previous:  # a new problem: one comment, not one an hour
-        doc.add_comment("Info", line)
+        doc.add_comment("Info", frappe.utils.escape_html(line))  # it quotes the shop's answer
     frappe.logger("shopsync").warning(f"WooCommerce Site {doc.name}: {line}")
 
 
@@ -267,12 +267,18 @@ def after_uninstall():
     when the app is really gone (a dry run leaves everything)."""
     if "shopsync" in frappe.get_installed_apps():
         return
+    if remove_scheduled_jobs():
+        frappe.db.commit()
+
+
+def remove_scheduled_jobs() -> int:
+    """Delete shopsync's Scheduled Job Types and their logs; how many there were."""
     names = frappe.get_all("Scheduled Job Type", filters={"method": ("like", "shopsync.%")}, pluck="name")
     if names:
         frappe.db.delete("Scheduled Job Log", {"scheduled_job_type": ("in", names)})
         frappe.db.delete("Scheduled Job Type", {"name": ("in", names)})
-        frappe.db.commit()
         print(f"shopsync: removed {len(names)} scheduled jobs")
+    return len(names)
 
 
 def push_order_status(delivery_note: str):

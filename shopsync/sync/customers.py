@@ -40,7 +40,7 @@ from shopsync.erp.errors import DoesNotExistError
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync.links import Binder, erp_key
 from shopsync.sync.site import SiteConfig
-from shopsync.woocommerce.errors import NotFoundError
+from shopsync.sync.runtime import shop_client
 
 NEAR_SAME = 90
 
@@ -412,17 +412,9 @@ def _customer_deleted(rt: Any, site: SiteConfig, woo_id: int) -> Any:
     from shopsync.sync.deliveries import Outcome
     from shopsync.sync.links import NOT_LINKED
 
-    client = rt.client_for(site)
-    try:
-        client.get(f"customers/{woo_id}")
-    except NotFoundError:
-        pass
-    else:
-        return Outcome("Skipped", f"customer {woo_id} is still in the shop: the deletion was not applied")
-    finally:
-        close = getattr(client, "close", None)
-        if callable(close):
-            close()
+    with shop_client(rt, site) as client:
+        if client.get_unless_gone(f"customers/{woo_id}") is not None:
+            return Outcome("Skipped", f"customer {woo_id} is still in the shop: the deletion was not applied")
     binder = Binder(erp := rt.erp, site.name)
     link = binder.get("Customer", woo_id)
     if link is None or link.get("state") == NOT_LINKED:

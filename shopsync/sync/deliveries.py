@@ -29,8 +29,9 @@ from typing import Any, Callable, Iterable
 
 from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
-from shopsync.sync.runtime import Runtime, current
+from shopsync.sync.runtime import Runtime, current, shop_client
 from shopsync.sync.site import SiteConfig
+from shopsync.woocommerce.errors import NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,6 @@ def process_resource(rt: Runtime, site_name: str, resource: str, resource_id: in
 RACE_RETRIES = 3  # a lost race is run again at once, on fresh reads, this many times
 
 
-def _is_race(exc: BaseException) -> bool:
-    return is_lost_race(exc)
-
-
 def verify_webhook(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str | None:
     """Why the delivery's webhook is not this site's webhook for its topic, or None.
 
@@ -132,17 +129,11 @@ def verify_webhook(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str 
     known = site.webhook_topic(webhook_id)
     if known is not None:
         return None if known == entry.get("topic") else f"Webhook #{webhook_id} of site {site.name} is for {known}, not {entry.get('topic')}"
-    client = rt.client_for(site)
     try:
-        hook = client.get_webhook(webhook_id)
-    except Exception as exc:  # noqa: BLE001
-        if type(exc).__name__ == "NotFoundError":
-            return f"Webhook #{webhook_id} does not exist in the shop of site {site.name}: nothing was done with the delivery."
-        raise
-    finally:
-        close = getattr(client, "close", None)
-        if callable(close):
-            close()
+        with shop_client(rt, site) as client:
+            hook = client.get_webhook(webhook_id)
+    except NotFoundError:
+        return f"Webhook #{webhook_id} does not exist in the shop of site {site.name}: nothing was done with the delivery."
     if (hook.get("delivery_url") or "") != site.endpoint_url:
         return f"Webhook #{webhook_id} of the shop delivers elsewhere, not to site {site.name}: nothing was done with the delivery."
     if hook.get("topic") != entry.get("topic"):
@@ -164,7 +155,7 @@ def _run_handler(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> Outcom
         try:
             return _as_outcome(handler(rt, site, entry.get("event") or "", payload))
         except Exception as exc:  # noqa: BLE001
-            if not _is_race(exc) or attempt == RACE_RETRIES:
+            if not is_lost_race(exc) or attempt == RACE_RETRIES:
                 raise
             # another job took the same key first: its transaction committed, ours rolled back
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
@@ -185,7 +176,7 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
             values = {"status": outcome.status, "outcome": outcome.message or None, "error": None, "next_attempt_at": None}
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
         message = str(exc) if isinstance(exc, PermanentError) else f"{type(exc).__name__}: {exc}"
-        if (is_transient(exc) or _is_race(exc)) and attempts < MAX_ATTEMPTS:
+        if (is_transient(exc) or is_lost_race(exc)) and attempts < MAX_ATTEMPTS:
             delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
             values = {"status": "Queued", "error": message, "next_attempt_at": _plus(erp.now(), delay)}
         else:
@@ -231,9 +222,6 @@ RETRY_REFUSED = {
 class RetryReport:
     queued: list[str] = dataclasses.field(default_factory=list)
     refused: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> why
-
-    def __int__(self) -> int:
-        return len(self.queued)
 
 
 def retry(rt: Runtime, names: Iterable[str]) -> RetryReport:

@@ -32,12 +32,11 @@ from shopsync.sync.failures import SyncFailure, is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import Binder
-from shopsync.sync.site import SiteConfig
+from shopsync.sync.site import DEFAULT_ITEM_GROUP, SiteConfig
 
 log = logging.getLogger(__name__)
 
 from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
-DEFAULT_ITEM_GROUP = "Products"  # ERPNext makes this leaf under "All Item Groups" at setup
 DEFAULT_UOM = "Nos"
 
 

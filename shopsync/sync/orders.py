@@ -889,9 +889,7 @@ def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], clie
             raise TransientError(f"order {oid}: the shop could not be asked whether the order is gone")
         # The shop is asked first: a signed body can be re-labelled or replayed as a deletion.
         # Only a 404 or a trashed order cancels; otherwise the order as the shop holds it is imported.
-        fetched = _fetch_order(client, oid)
-        if fetched is not None and fetched.get("status") == "trash":
-            fetched = None
+        fetched = client.get_unless_gone(f"orders/{oid}")
         if fetched is None:
             # Trashed or deleted in the shop: treat as cancelled when a Sales Order exists.
             link = Binder(rt.erp, site.name).get("Order", oid)
@@ -916,15 +914,6 @@ def as_delivery_outcome(outcome: OrderOutcome) -> Any:
     if outcome.status == SKIPPED:
         return Outcome("Skipped", outcome.message)
     return Outcome("Done", f"{outcome.status}: {outcome.message}".rstrip(": "))
-
-
-def _fetch_order(client: Any, oid: int) -> dict[str, Any] | None:
-    try:
-        return client.get(f"orders/{oid}")
-    except Exception as exc:  # noqa: BLE001
-        if type(exc).__name__ == "NotFoundError":
-            return None
-        raise
 
 
 def _deleted_order_stub(erp: ERP, link: Doc, oid: int) -> dict[str, Any]:

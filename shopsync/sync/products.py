@@ -48,7 +48,8 @@ from shopsync.sync import product_mapping as pm
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import IN_SYNC, LINK_DOCTYPE, NOT_LINKED, OUT_OF_SYNC, Binder, erp_key, link_target
 from shopsync.sync.site import SiteConfig
-from shopsync.woocommerce.errors import NotFoundError
+from shopsync.sync.items import default_item_group
+from shopsync.sync.runtime import shop_client
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
 BATCH = 100  # objects per shop request (WooCommerce answers 413 beyond 100)
 ERP_CHUNK = 100  # pairs written per ERP transaction in bulk runs
 IN_CHUNK = 500  # values per ``("in", [...])`` filter
-DEFAULT_ITEM_GROUP = "Products"
 DEFAULT_UOM = "Nos"
 
 Key = tuple[int, int]  # (product id, variation id); variation id 0 for a product
@@ -369,7 +369,7 @@ class _Engine:
         self.binder = Binder(erp, site.name)
         self.ctx = pm.MappingContext.for_site(
             site, short_description=_has_field(erp, "Item", pm.SHORT_DESCRIPTION_FIELD),
-            fallback_item_group=_default_item_group(erp, site),
+            fallback_item_group=default_item_group(erp, site),
         )
         self.items: dict[str, Doc] = {}
         self.attrs: dict[str, list[tuple[str, str]]] = {}
@@ -1346,14 +1346,6 @@ def _has_field(erp: ERP, doctype: str, field: str) -> bool:
     return cache[(doctype, field)]
 
 
-def _default_item_group(erp: ERP, site: SiteConfig) -> str:
-    """Item Group of items pulled from products with no mapped category (as the order import):
-    the site's, a leaf ("Products" by default), never a group node."""
-    from shopsync.sync.items import default_item_group
-
-    return default_item_group(erp, site)
-
-
 # ================================================================================================
 # webhooks
 # ================================================================================================
@@ -1374,9 +1366,11 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str,
     pid = _int(payload.get("id"))
     if event == "deleted" or payload.get("status") == "trash":
         # The shop is asked first: a signed body can be re-labelled or replayed as a deletion.
-        gone, status = _gone_from_shop(rt.client_for(site), f"products/{pid}")
-        if not gone:
-            return Outcome("Skipped", f"#Woo: {pid} is still in the shop ({status}): the deletion was not applied")
+        with shop_client(rt, site) as client:
+            still = client.get_unless_gone(f"products/{pid}")
+        if still is not None:
+            return Outcome("Skipped", f"#Woo: {pid} is still in the shop ({still.get('status') or 'present'}):"
+                                      " the deletion was not applied")
         return _product_trashed(erp, site, pid)
 
     product = dict(payload)
@@ -1457,22 +1451,6 @@ def _record_clash(eng: _Engine, rows: list[Row]) -> None:
         if link is not None:
             with eng.erp.transaction():
                 eng._update_link(link, last_error=r.detail[:2000])
-
-
-def _gone_from_shop(client: Any, path: str) -> tuple[bool, str]:
-    """(True, why) when the shop answers 404 for ``path`` or holds it in the trash."""
-    try:
-        obj = client.get(path)
-    except Exception as exc:  # noqa: BLE001
-        if isinstance(exc, NotFoundError):
-            return True, "not found"
-        raise
-    finally:
-        close = getattr(client, "close", None)
-        if callable(close):
-            close()
-    status = str((obj or {}).get("status") or "")
-    return status == "trash", status or "present"
 
 
 def _product_trashed(erp: ERP, site: SiteConfig, pid: int):

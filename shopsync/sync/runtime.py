@@ -10,8 +10,9 @@ functions.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from shopsync.erp.port import ERP
 from shopsync.sync.site import SiteConfig
@@ -47,3 +48,15 @@ def current() -> Runtime:
 
         return jobs.frappe_runtime()
     return _current
+
+
+@contextlib.contextmanager
+def shop_client(rt: Runtime, site: SiteConfig) -> Iterator[Any]:
+    """The site's WooCommerce client for one piece of work, closed after it (its HTTP session)."""
+    client = rt.client_for(site)
+    try:
+        yield client
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()

@@ -62,7 +62,8 @@ class SiteConfig:
     default_warehouse: str = ""
     stock_rule: str = "Actual minus reserved"
     warehouses: list[str] = dataclasses.field(default_factory=list)
-    #: the site's stock has been set up in the ERP (see ``shopsync.sync.stock.stock_is_set_up``)
+    #: the site's stock has been set up in the ERP: items with no Stock Ledger Entry are pushed
+    #: (as 0) too; before, they are held (see ``shopsync.sync.stock``)
     stock_set_up: bool = False
     stock_set_up_on: str = ""
     #: the draft Stock Reconciliation made from the shop's quantities (set up once submitted)

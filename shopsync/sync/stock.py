@@ -14,7 +14,9 @@ Plain Python (no ``frappe``). Three ways in, one way out:
 - on demand: :func:`push_all_stock` (the "Push all stock" button) and :func:`stock_comparison`.
 
 **The first day.** An existing shop connected to an ERP whose stock is not loaded yet must not
-be zeroed: until the site's stock is set up (:func:`stock_is_set_up`), an item with no Stock
+be zeroed: until the site's stock is set up (its "Stock set up" box, ticked by
+:func:`push_erp_quantities` or by hand; submitting the opening stock does not tick it, so it never
+sends 0 for the items it left out), an item with no Stock
 Ledger Entry in the site's warehouses is *held*: never pushed, the shop keeps its quantity (a
 template's product is held while one of its variants is). Two ways out, each with a preview:
 :func:`import_opening_stock` (a draft Stock Reconciliation of the shop's quantities, for the user
@@ -218,15 +220,6 @@ def _last_pushed(link: Mapping[str, Any]) -> float | None:
 ITEM_FIELDS = ("name", "variant_of", "has_variants", "disabled", "is_stock_item")
 
 
-def stock_is_set_up(erp: ERP, site: SiteConfig) -> bool:
-    """Whether the site's stock as a whole has been set up in the ERP: its "Stock set up" box,
-    ticked by :func:`push_erp_quantities` (or by hand). Before that, each item is set up on its
-    own by its first Stock Ledger Entry in the site's warehouses (a receipt, the submitted opening
-    stock of :func:`import_opening_stock`...): submitting the opening stock never sends 0 for
-    the items it left out."""
-    return bool(site.stock_set_up)
-
-
 def items_with_ledger(erp: ERP, site: SiteConfig, codes: Iterable[str]) -> set[str]:
     codes = sorted(set(codes))
     if not codes or not site.stock_warehouses:
@@ -279,7 +272,7 @@ def plan_push(erp: ERP, site: SiteConfig, item_codes: Iterable[str] | None = Non
     bins = erp.bins(stock_codes, site.stock_warehouses) if stock_codes and site.stock_warehouses else []
     qty = quantities(bins, site.stock_warehouses, site.stock_rule)
     if hold is None:
-        hold = not stock_is_set_up(erp, site)
+        hold = not site.stock_set_up
     stocked = items_with_ledger(erp, site, stock_codes) if hold else set(stock_codes)
 
     def active_variant(code: str, parent_id: int) -> bool:
@@ -675,9 +668,8 @@ def stock_comparison(erp: ERP, site: SiteConfig, client: Any, hold: bool | None 
     plan = plan_push(erp, site, None, force=True, hold=hold)
     shop = _shop_quantities(client, plan.send + plan.held)
     links = {l["name"]: l for l in _item_links(erp, site.name, None)}
-    held = {id(l) for l in plan.held}
     rows = []
-    for line in plan.send + plan.held:
+    for line, held in [(l, False) for l in plan.send] + [(l, True) for l in plan.held]:
         remote = shop.get((line.product_id, line.variation_id))
         manage = None if remote is None else bool(remote.get("manage_stock"))
         shop_qty = None
@@ -689,7 +681,7 @@ def stock_comparison(erp: ERP, site: SiteConfig, client: Any, hold: bool | None 
                 item_code=line.item_code, kind=line.kind, product_id=line.product_id, variation_id=line.variation_id,
                 erp_qty=line.qty, shop_qty=shop_qty, last_pushed_qty=_last_pushed(link),
                 last_pushed_at=str(link.get("last_pushed_at") or ""), last_error=link.get("last_error") or "",
-                manage_stock=manage, held=id(line) in held,
+                manage_stock=manage, held=held,
             )
         )
     return rows
@@ -1081,7 +1073,8 @@ def preview_opening_stock(erp: ERP, site: SiteConfig, client: Any) -> OpeningSto
     preview = OpeningStockPreview(site=site.name, warehouse=site.default_warehouse, account=opening_account(erp, site.company))
     plan = plan_push(erp, site, None, force=True, hold=True)
     lines = [l for l in plan.send + plan.held if l.kind != PARENT]
-    stocked = items_with_ledger(erp, site, [l.item_code for l in lines])
+    # held (forced, nothing is "unchanged"): an item without a ledger entry; sent: one with
+    stocked = {l.item_code for l in plan.send}
     shop = _shop_quantities(client, lines)
     wanted: list[tuple[StockLine, int]] = []
     for line in sorted(lines, key=lambda l: l.item_code):
@@ -1179,7 +1172,7 @@ def held_on_first_sync(erp: ERP, site: SiteConfig, pairs: list[tuple[str, Mappin
     def counts(obj: Mapping[str, Any] | None) -> bool:
         return bool(obj) and obj.get("manage_stock") is True and obj.get("type") != "variable"
 
-    if not any(counts(obj) for _, obj in pairs) or stock_is_set_up(erp, site):
+    if not any(counts(obj) for _, obj in pairs) or site.stock_set_up:
         return [None] * len(pairs)
     # an item still to be made from its product has no code yet, nor any ledger entry
     stocked = items_with_ledger(erp, site, [code for code, obj in pairs if code and counts(obj)])

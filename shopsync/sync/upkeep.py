@@ -17,8 +17,9 @@ import dataclasses
 from typing import Any, Callable
 
 from shopsync.sync import catchup
-from shopsync.sync.runtime import Runtime
+from shopsync.sync.runtime import Runtime, shop_client
 from shopsync.sync.site import SiteConfig
+from shopsync.woocommerce.errors import WooError
 
 #: queued for an enabled site whose shop answered the hourly check
 HOURLY_JOBS = ("catch_up_orders", "catch_up_stock", "resync_products")
@@ -37,12 +38,6 @@ class SiteCheck:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def shop_unreachable(exc: BaseException) -> bool:
-    """An error of the WooCommerce adapter (no answer, 5xx, wrong key, REST API gone...): the
-    shop's state, said in one line, not a bug of ours to trace."""
-    return any(cls.__name__ == "WooError" for cls in type(exc).__mro__)
 
 
 def problem_line(exc: BaseException) -> str:
@@ -64,22 +59,18 @@ def check_site(
     if hourly and not site.enabled:
         result.skipped = "site disabled: left alone"
         return result
-    client = rt.client_for(site)
     try:
-        result.actions = list(check(site, client) or [])
-        if site.enabled:
-            result.cursor = catchup.start_cursor(site, client)
-            if result.cursor:
-                save_cursor(result.cursor)
-    except Exception as exc:  # noqa: BLE001 - the shop's state is reported, anything else raised
-        if not shop_unreachable(exc):
-            raise
+        with shop_client(rt, site) as client:
+            result.actions = list(check(site, client) or [])
+            if site.enabled:
+                result.cursor = catchup.start_cursor(site, client)
+                if result.cursor:
+                    save_cursor(result.cursor)
+    except WooError as exc:
+        # the adapter's errors (no answer, 5xx, wrong key, REST API gone...) are the shop's state,
+        # said in one line, not a bug of ours to trace; anything else is raised
         result.problem = problem_line(exc)
         return result
-    finally:
-        close = getattr(client, "close", None)
-        if callable(close):
-            close()
     if hourly:
         for job in HOURLY_JOBS:
             if rt.enqueue(f"shopsync.jobs.{job}", job_id=f"shopsync:{job}:{site_name}", queue="long", site_name=site_name):

@@ -563,6 +563,15 @@ class WooClient:
             fields["secret"] = redacted.secret(fields["secret"])
         return self.put(f"webhooks/{int(webhook_id)}", fields)
 
+    def get_unless_gone(self, path: str) -> dict | None:
+        """The object at ``path``, or None when the shop no longer has it: a 404, or an object in
+        the trash (WooCommerce still answers a trashed order or product, with status "trash")."""
+        try:
+            obj = self.get(path)
+        except NotFoundError:
+            return None
+        return None if (obj or {}).get("status") == "trash" else obj
+
     def delete_webhook(self, webhook_id: int, *, missing_ok: bool = True) -> dict | None:
         """Delete for good (``force=true``). A webhook already gone is fine unless ``missing_ok=False``
         (a retried DELETE whose first attempt went through also finds it gone)."""

@@ -423,3 +423,60 @@ def forget_site(name):
     frappe.db.delete("WooCommerce Link", {"site": name})
     frappe.delete_doc(SITE, name, ignore_permissions=True)
     return {"exists": bool(frappe.db.exists(SITE, name))}
+
+
+def uninstall_hooks():
+    """What an uninstall of shopsync does, without uninstalling it: what ``before_uninstall`` says,
+    that ``after_uninstall`` leaves an installed app alone, and what the removal takes away (then
+    rolled back)."""
+    import contextlib
+    import io
+
+    from shopsync import hooks, jobs
+
+    def ours():
+        return frappe.db.count("Scheduled Job Type", {"method": ("like", "shopsync.%")})
+
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        frappe.get_attr(hooks.before_uninstall)()
+        frappe.get_attr(hooks.after_uninstall)()  # shopsync is still installed: nothing goes
+        kept = ours()
+        removed = jobs.remove_scheduled_jobs()
+        left = ours()
+    frappe.db.rollback()
+    sites = frappe.get_all(SITE, fields=["name", "endpoint_url"])
+    return {"said": said.getvalue(), "kept": kept, "removed": removed, "left": left, "restored": ours(),
+            "sites": [dict(s) for s in sites]}
+
+
+def import_progress_rooms(site, timeout=60):
+    """Run a WooCommerce Import of the site's orders as the job does, listening to the realtime
+    events it publishes: which rooms they go to (a document's room reaches everyone with its form
+    open; a user's room only that user)."""
+    import json as _json
+
+    from frappe.utils.background_jobs import get_redis_connection_without_auth
+
+    from shopsync import jobs
+
+    doc = frappe.get_doc({"doctype": "WooCommerce Import", "site": site, "import_type": "Orders",
+                          "statuses": "processing,completed", "include_existing": 1}).insert()
+    frappe.db.commit()
+    pubsub = get_redis_connection_without_auth().pubsub()  # where publish_realtime sends its events
+    pubsub.subscribe("events")
+    pubsub.get_message(timeout=1)  # the subscription's confirmation
+    jobs.run_import(doc.name)
+    rooms = []
+    for _ in range(500):
+        msg = pubsub.get_message(timeout=0.2)
+        if msg is None:
+            break
+        if msg.get("type") != "message":
+            continue
+        event = _json.loads(msg["data"])
+        if event.get("event") == "shopsync_import_progress":
+            rooms.append(event.get("room"))
+    pubsub.close()
+    return {"import": doc.name, "rooms": rooms, "doc_room": frappe.realtime.get_doc_room("WooCommerce Import", doc.name),
+            "owner_room": frappe.realtime.get_user_room(doc.owner)}

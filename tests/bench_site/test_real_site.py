@@ -220,6 +220,13 @@ def test_every_stock_voucher_reaches_the_shop(bench, sim, real_site, kind, qty):
     runs (a real worker) and the shop shows actual minus reserved. (A POS Invoice moves no stock
     itself in ERPNext 15: its stock moves with the Sales Invoice that the POS closing makes.)"""
     bench.run("product_first_sync", site=real_site["name"])
+    # the test site keeps the orders of every earlier run, which reserve this item: top it up so
+    # the voucher below changes what the shop must show (an unchanged 0 is rightly not re-sent)
+    bins = bench.run("bins_of", item_code="RW-S-002")
+    free = sum(b["actual_qty"] - b["reserved_qty"] for b in bins if b["warehouse"].startswith("Stores"))
+    if free < 100:
+        bench.run("submit_voucher", kind="Purchase Receipt", item_code="RW-S-002", qty=int(100 - free) + 10)
+        bench.cli("worker", "--queue", "default,short,long", "--burst")
     if kind != "Purchase Receipt":
         bench.run("submit_voucher", kind="Purchase Receipt", item_code="RW-S-002", qty=40)
         bench.cli("worker", "--queue", "default,short,long", "--burst")  # that one's push, done
@@ -293,3 +300,19 @@ def test_the_first_save_starts_the_order_cursor_and_names_contacts_as_people(ben
     made = bench.run("contact_of_order", site=name, order_id=order["id"])
     assert made["contact_person"].startswith("Hélène Bérubé") and "Bérubé-Hélène" not in made["contact_person"]
     bench.run("set_enabled", name=name, enabled=0)
+
+
+def test_uninstalling_says_what_to_do_with_the_webhooks_and_removes_the_scheduled_jobs(bench, real_site):
+    out = bench.run("uninstall_hooks")
+    # before: each site's delivery URL, and the command that deletes them in the shops
+    assert real_site["endpoint_url"] in out["said"] and "delete_shop_webhooks" in out["said"]
+    # after, while the app is still installed (a dry run): nothing goes
+    assert out["kept"] >= 2
+    # once it is gone: the scheduled jobs that would fail every minute are removed (rolled back here)
+    assert out["removed"] == out["kept"] and out["left"] == 0 and out["restored"] == out["kept"]
+
+
+def test_import_progress_goes_to_everyone_with_the_form_open(bench, real_site):
+    out = bench.run("import_progress_rooms", site=real_site["name"])
+    assert out["rooms"], out  # progress was published, at least the end
+    assert set(out["rooms"]) == {out["doc_room"]} and out["owner_room"] not in out["rooms"]

@@ -104,6 +104,7 @@ function form(buttons, doctype = "x") {
 	// the site form: connection status and webhooks table; the messages of its buttons
 	fields("WooCommerce Site", ["connection_status"], { connection_status: "Small Text" });
 	fields("WooCommerce Site Webhook", ["topic", "status"]);
+	load("shopsync/public/js/shop_text.js"); // app_include_js: in the desk before any form script
 	load("shopsync/shopsync/doctype/woocommerce_site/woocommerce_site.js");
 	const buttons = {};
 	const frm = form(buttons, "WooCommerce Site");

@@ -1,22 +1,6 @@
 // The summary quotes the shop (why orders failed or were skipped): shown as text, never HTML.
-function shopsync_import_text(value) {
-	// escaped once: a value without < or > has nothing to escape, or Frappe escaped it already (Data fields)
-	const text = String(value == null ? "" : value).replace(/<br>/g, "\n");
-	return (/[<>]/.test(text) ? frappe.utils.escape_html(text) : text).replace(/\n/g, "<br>");
-}
 function shopsync_import_text_fields(frm) {
-	// Frappe 15's Long Text formatter drops the field, so the formatter goes on every copy of it
-	const doctype = "WooCommerce Import";
-	const holders = [frappe.meta.docfield_map[doctype] || {}, ...Object.values((frappe.meta.docfield_copy || {})[doctype] || {})];
-	for (const name of ["summary", "statuses", "resume_state"]) {
-		const field = frm && frm.fields_dict ? frm.fields_dict[name] : null;
-		const stale = field && field.df && field.df.formatter !== shopsync_import_text;
-		for (const holder of holders) if (holder[name]) holder[name].formatter = shopsync_import_text;
-		if (stale) {
-			field.df.formatter = shopsync_import_text;
-			if (field.refresh) field.refresh();
-		}
-	}
+	shopsync.show_as_text(frm, { "WooCommerce Import": ["summary", "statuses", "resume_state"] });
 }
 
 frappe.ui.form.on("WooCommerce Import", {

@@ -6,12 +6,6 @@ frappe.listview_settings["WooCommerce Link"] = {
 	},
 	onload() {
 		// a link's SKU and last error may quote the shop: shown as text
-		const map = frappe.meta.docfield_map["WooCommerce Link"] || {};
-		for (const name of ["sku", "last_error", "woo_modified_gmt", "erp_key", "link_key"]) {
-			if (map[name]) map[name].formatter = (value) => {
-				const text = value == null ? "" : String(value); // escaped once (Frappe may have done it)
-				return /[<>]/.test(text) ? frappe.utils.escape_html(text) : text;
-			};
-		}
+		shopsync.show_as_text(null, { "WooCommerce Link": ["sku", "last_error", "woo_modified_gmt", "erp_key", "link_key"] }, false);
 	},
 };

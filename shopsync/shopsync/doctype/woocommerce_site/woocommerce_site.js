@@ -1,27 +1,8 @@
 // WooCommerce Site form: buttons call shopsync.api; the engine does the work.
 // What the shop said (its errors in the connection status, its webhooks' topics and states) is
 // text: these fields are shown escaped, whoever wrote them.
-function shopsync_site_text(value) {
-	// escaped once: a value without < or > has nothing to escape, or Frappe escaped it already (Data fields)
-	const text = String(value == null ? "" : value).replace(/<br>/g, "\n");
-	return (/[<>]/.test(text) ? frappe.utils.escape_html(text) : text).replace(/\n/g, "<br>");
-}
 function shopsync_site_text_fields(frm) {
-	// Frappe 15's Small/Long Text formatters drop the field, so the formatter goes on every copy
-	// of each field (the meta's, each document's, the form's own), and a field shown before is redrawn
-	const fields = { "WooCommerce Site": ["connection_status"], "WooCommerce Site Webhook": ["topic", "status"] };
-	for (const [doctype, names] of Object.entries(fields)) {
-		const holders = [frappe.meta.docfield_map[doctype] || {}, ...Object.values((frappe.meta.docfield_copy || {})[doctype] || {})];
-		for (const name of names) {
-			const field = frm && frm.doctype === doctype && frm.fields_dict ? frm.fields_dict[name] : null;
-			const stale = field && field.df && field.df.formatter !== shopsync_site_text;
-			for (const holder of holders) if (holder[name]) holder[name].formatter = shopsync_site_text;
-			if (stale) {
-				field.df.formatter = shopsync_site_text;
-				if (field.refresh) field.refresh();
-			}
-		}
-	}
+	shopsync.show_as_text(frm, { "WooCommerce Site": ["connection_status"], "WooCommerce Site Webhook": ["topic", "status"] });
 }
 
 frappe.ui.form.on("WooCommerce Site", {
@@ -116,9 +97,9 @@ function call(frm, method, freeze_message) {
 		callback(r) {
 			const m = r.message || {};
 			// actions and summaries quote the shop (topics, errors): shown as text
-			if (m.message) frappe.msgprint({ message: shopsync_site_text(m.message), indicator: m.ok ? "green" : "red", title: __("Connection") });
-			else if (m.actions && m.actions.length) frappe.msgprint(m.actions.map(shopsync_site_text).join("<br>"));
-			else if (m.summary) frappe.msgprint(shopsync_site_text(m.summary));
+			if (m.message) frappe.msgprint({ message: shopsync.shop_text(m.message), indicator: m.ok ? "green" : "red", title: __("Connection") });
+			else if (m.actions && m.actions.length) frappe.msgprint(m.actions.map((a) => shopsync.shop_text(a)).join("<br>"));
+			else if (m.summary) frappe.msgprint(shopsync.shop_text(m.summary));
 			else frappe.show_alert({ message: __("Done"), indicator: "green" });
 			frm.reload_doc();
 		},

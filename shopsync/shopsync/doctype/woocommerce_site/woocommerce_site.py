@@ -129,20 +129,20 @@ class WooCommerceSite(Document):
         self._store_webhook_rows(report)
         return {"actions": report.actions}
 
-    def check_webhooks(self):
+    def check_webhooks(self, client=None):
         # One check per site at a time: the check queued by a save and one started by hand (or
         # the hourly one) would otherwise both find a topic missing and both create it. A Redis
         # lock, not a row lock: the check waits on the shop, and a user saving the form must not.
         with frappe.cache().lock(f"shopsync:check_webhooks:{frappe.local.site}:{self.name}", timeout=600,
                                  blocking_timeout=300):
-            return self._check_webhooks()
+            return self._check_webhooks(client)
 
-    def _check_webhooks(self):
+    def _check_webhooks(self, client=None):
         from shopsync.erp.frappe_erp import FrappeERP
 
         config = self._config()
         # every webhook not known to hold the current secret gets it, however old the rotation
-        report = webhooks.ensure_webhooks(config, self._client())
+        report = webhooks.ensure_webhooks(config, client or self._client())
         self._store_webhook_rows(report, webhooks.last_deliveries(FrappeERP(), self.name))
         news = [a for a in report.actions if "new secret" not in a]  # rewrites during a rotation's grace
         if news:

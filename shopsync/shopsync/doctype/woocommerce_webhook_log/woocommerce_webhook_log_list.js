@@ -6,13 +6,7 @@ frappe.listview_settings["WooCommerce Webhook Log"] = {
 	},
 	onload(listview) {
 		// topics and errors come from the shop: shown as text
-		const map = frappe.meta.docfield_map["WooCommerce Webhook Log"] || {};
-		for (const name of ["topic", "resource", "event", "error", "outcome"]) {
-			if (map[name]) map[name].formatter = (value) => {
-				const text = value == null ? "" : String(value); // escaped once (Frappe may have done it)
-				return /[<>]/.test(text) ? frappe.utils.escape_html(text) : text;
-			};
-		}
+		shopsync.show_as_text(null, { "WooCommerce Webhook Log": ["topic", "resource", "event", "error", "outcome"] }, false);
 		listview.page.add_action_item(__("Retry"), () => {
 			const names = listview.get_checked_items(true);
 			frappe.call({ method: "shopsync.api.retry_deliveries", args: { names }, callback: () => listview.refresh() });
