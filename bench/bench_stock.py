@@ -59,7 +59,8 @@ STORES = "Stores - TS"
 def build(n: int, sim: WooSim) -> tuple[MemoryERP, SiteConfig, dict[str, int]]:
     """An ERP with n linked items, each with a Bin whose quantity differs from the shop's."""
     erp = MemoryERP.with_test_shop()
-    site = add_site(erp, "bench", sim.url, "ck_bench", "cs_bench")
+    # stock set up: the bench writes Bins without ledger entries, which a first-day site would hold
+    site = add_site(erp, "bench", sim.url, "ck_bench", "cs_bench", stock_set_up=1)
     with sim.lock:
         ids = sorted(p for p, v in sim.state.products.items() if v["type"] == "simple")[:n]
     codes = {f"BENCH-{i:05d}": pid for i, pid in enumerate(ids)}
