@@ -18,7 +18,7 @@ import redis
 
 from shopsync.sync import catchup, products, stock, webhooks
 from shopsync.sync import runtime as runtime_mod
-from shopsync.woocommerce import WooClient
+from shopsync.woocommerce import WooClient, check_connection
 from tests.erp_stand_in import MemoryERP
 from tests.support.intake_server import IntakeServer
 from tests.support.redis_server import RedisServer
@@ -76,7 +76,7 @@ def main() -> int:
     intake = IntakeServer(rt).start()
     try:
         step(f"A shop at {sim.url} with {args.products} products, 3 variable ones, {args.customers} customers, {args.orders} orders")
-        check = client.check_connection()
+        check = check_connection(client)
         say(f"   Test connection: {check.summary()}")
 
         step("Saving the WooCommerce Site 'boutique': webhooks made in the shop")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from shopsync.woocommerce import ConnectionFailed, WooClient, hosts
+from shopsync.woocommerce import ConnectionFailed, WooClient, check_connection, hosts
 from tests.woosim import WooSim
 
 CK, CS = "ck_test", "cs_test"
@@ -70,7 +70,7 @@ def test_a_loopback_shop_is_refused_before_any_connection(listener, host):
 def test_private_link_local_and_reserved_addresses_are_refused_at_once(url):
     client = WooClient(url, CK, CS, allow_private_hosts=False, timeout=30, max_retries=3)
     started = time.monotonic()
-    check = client.check_connection()
+    check = check_connection(client)
     assert time.monotonic() - started < 2  # no connect attempt (those would wait 10 s, then retry)
     assert not check.ok and not check.reachable
     assert "local or private network address" in check.summary()
@@ -101,9 +101,9 @@ def test_a_name_that_turns_private_for_the_connection_is_refused(listener, monke
 def test_allowed_private_hosts_reach_the_simulator():
     with WooSim(consumer_key=CK, consumer_secret=CS).seed() as sim:
         assert len(WooClient(sim.url, CK, CS, allow_private_hosts=True).get("products", {"per_page": 5})) == 5
-        assert WooClient(sim.url, CK, CS, allow_private_hosts=True).check_connection().ok
+        assert check_connection(WooClient(sim.url, CK, CS, allow_private_hosts=True)).ok
         sim.reset_request_log()
-        refused = WooClient(sim.url, CK, CS, allow_private_hosts=False).check_connection()
+        refused = check_connection(WooClient(sim.url, CK, CS, allow_private_hosts=False))
         time.sleep(0.2)  # the simulator logs a request after answering it
         assert not refused.ok and sim.requests == []
 

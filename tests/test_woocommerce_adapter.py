@@ -29,6 +29,7 @@ from shopsync.woocommerce import (
     WooClient,
     WooError,
     WooValidationError,
+    check_connection,
 )
 from tests.woosim import WooSim
 
@@ -466,7 +467,7 @@ def test_no_error_log_or_repr_ever_shows_the_key_or_the_secret(shop, caplog):
     assert_no_credentials(caplog.text)
     for c in (client, bad):
         assert_no_credentials(repr(c) + str(c))
-    check = client.check_connection()
+    check = check_connection(client)
     assert_no_credentials(repr(check) + check.summary())
 
 
@@ -516,7 +517,7 @@ def test_list_webhooks_reads_every_page(shop):
 
 def test_connection_test_on_a_good_shop(shop):
     client = make_client(shop)
-    check = client.check_connection()
+    check = check_connection(client)
     assert check.ok, check.summary()
     assert check.reachable and check.auth_ok and check.can_read and check.can_write
     assert check.pretty_permalinks is True and check.tls_ok is None
@@ -526,19 +527,19 @@ def test_connection_test_on_a_good_shop(shop):
 
 
 def test_connection_test_with_a_wrong_secret(shop):
-    check = make_client(shop, secret="cs_wrong").check_connection()
+    check = check_connection(make_client(shop, secret="cs_wrong"))
     assert not check.ok and check.reachable and check.auth_ok is False
     assert "consumer secret does not match" in check.summary()
 
 
 def test_connection_test_with_an_unknown_key(shop):
-    check = make_client(shop, key="ck_wrong").check_connection()
+    check = check_connection(make_client(shop, key="ck_wrong"))
     assert not check.ok and "does not know this consumer key" in check.summary()
 
 
 def test_connection_test_with_a_read_only_key():
     with WooSim(consumer_key=CK, consumer_secret=CS, permissions="read") as sim:
-        check = make_client(sim).check_connection()
+        check = check_connection(make_client(sim))
     assert not check.ok and check.can_read and check.can_write is False
     assert "read-only" in check.summary()
 
@@ -547,13 +548,13 @@ def test_connection_test_when_nothing_listens():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    check = WooClient(f"http://127.0.0.1:{port}/", CK, CS).check_connection()
+    check = check_connection(WooClient(f"http://127.0.0.1:{port}/", CK, CS))
     assert not check.ok and not check.reachable
     assert "connection refused" in check.summary()
 
 
 def test_connection_test_on_an_address_without_the_rest_api(shop):
-    check = WooClient(shop.url + "blog/", CK, CS).check_connection()
+    check = check_connection(WooClient(shop.url + "blog/", CK, CS))
     assert not check.ok and check.reachable and check.rest_api is False
     assert "No WordPress REST API at this address" in check.summary()
 
@@ -563,7 +564,7 @@ def test_https_address_on_a_plain_http_server_is_a_tls_failure(shop):
     with pytest.raises(ConnectionFailed) as info:
         client.get("products")
     assert info.value.kind == "tls"
-    check = client.check_connection()
+    check = check_connection(client)
     assert check.tls_ok is False and not check.ok
     assert "https" in check.summary()
 
@@ -656,7 +657,7 @@ def test_https_uses_basic_auth_and_one_connection(https_shop, tls_cert):
     assert len(list(client.iter("products", {"per_page": 10}))) == 31
     assert client.get("products/10")["sku"] == "RW-S-001"
     assert https_shop.front.connections == 1  # one session: the connection is kept and reused
-    check = client.check_connection()
+    check = check_connection(client)
     assert check.ok and check.tls_ok is True, check.summary()
 
 
@@ -674,7 +675,7 @@ def test_https_with_an_untrusted_certificate(https_shop):
         client.get("products")
     assert info.value.kind == "tls" and "self-signed" in str(info.value)
     assert_no_credentials(texts_of(info.value))
-    check = client.check_connection()
+    check = check_connection(client)
     assert check.reachable and check.tls_ok is False and not check.ok
 
 
@@ -690,7 +691,7 @@ def test_https_server_dropping_the_authorization_header_falls_back_to_query_stri
             assert client.auth_method == "query_string"
             with pytest.raises(NotFoundError) as info:
                 client.get("products/999999")
-            check = WooClient(url, CK, CS, verify_ssl=str(tls_cert[0])).check_connection()
+            check = check_connection(WooClient(url, CK, CS, verify_ssl=str(tls_cert[0])))
             assert check.ok, check.summary()
             assert check.auth_method == "query_string"
             assert "drops the Authorization header" in check.summary()

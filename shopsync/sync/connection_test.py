@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from shopsync.sync.desk_text import escape
 from shopsync.sync.site import _stored
+from shopsync.woocommerce.connection import check_connection
 
 NEEDS_TYPED_SECRET = (
     "The stored consumer secret is only sent to the stored shop address, with the stored key. "
@@ -89,7 +90,7 @@ def choose_values(stored_url: str, stored_key: str, stored_secret: str,
 def run(make_client: Callable[[str, str, str], Any], *, stored_url: str = "", stored_key: str = "",
         stored_secret: str = "", url: str | None = None, key: str | None = None,
         secret: str | None = None) -> ConnectionTest:
-    """Choose the values, call the shop (``make_client(url, key, secret).check_connection()``)."""
+    """Choose the values, call the shop (:func:`check_connection` on ``make_client(url, key, secret)``)."""
     try:
         url, key, secret, stored = choose_values(stored_url, stored_key, stored_secret, url, key, secret)
     except Refused as exc:
@@ -99,7 +100,7 @@ def run(make_client: Callable[[str, str, str], Any], *, stored_url: str = "", st
     except ValueError as exc:  # not an http(s) address
         return ConnectionTest(ok=False, message=str(exc), stored=stored)
     try:
-        check = client.check_connection()
+        check = check_connection(client)
     finally:
         close = getattr(client, "close", None)
         if close:

@@ -2,7 +2,8 @@
 
 - :class:`WooClient`: wc/v3 REST calls with WooCommerce's authentication, timeouts, retries,
   pagination (:meth:`WooClient.iter`), batches (:meth:`WooClient.batch`), webhook calls and the
-  connection test (:meth:`WooClient.check_connection`);
+  connection test (:func:`shopsync.woocommerce.connection.check_connection`, which works on a
+  client);
 - typed errors (:mod:`shopsync.woocommerce.errors`);
 - webhook signatures (:mod:`shopsync.woocommerce.signature`).
 
@@ -12,7 +13,7 @@ No frappe here.
 from __future__ import annotations
 
 from shopsync.woocommerce.client import BatchItemError, BatchResult, WooClient
-from shopsync.woocommerce.connection import ConnectionCheck
+from shopsync.woocommerce.connection import ConnectionCheck, check_connection
 from shopsync.woocommerce.errors import (
     AuthError,
     ConnectionFailed,
@@ -29,6 +30,7 @@ __all__ = [
     "BatchResult",
     "BatchItemError",
     "ConnectionCheck",
+    "check_connection",
     "WooError",
     "AuthError",
     "NotFoundError",

@@ -582,14 +582,6 @@ class WooClient:
                 return None
             raise
 
-    # -- connection test ------------------------------------------------------------------------
-
-    def check_connection(self):
-        """Reachable? TLS? REST API? Credentials? Write rights? See :class:`ConnectionCheck`."""
-        from shopsync.woocommerce.connection import check_connection
-
-        return check_connection(self)
-
     # -- the loop -------------------------------------------------------------------------------
 
     def _endpoint(self, path: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from shopsync.woocommerce.client import _NOT_JSON, WooClient, _decode_json
 from shopsync.woocommerce.errors import ConnectionFailed, WooError
 
 #: the body of the harmless write probe: rejected for its topic by a key allowed to write
@@ -31,7 +32,7 @@ KEYS_PAGE = "WooCommerce \u2192 Settings \u2192 Advanced \u2192 REST API"
 
 @dataclasses.dataclass
 class ConnectionCheck:
-    """The answer of :meth:`WooClient.check_connection`.
+    """The answer of :func:`check_connection`.
 
     ``None`` means "not found out" (an earlier step failed, or not applicable: ``tls_ok`` over
     http). ``problems`` say what is wrong and what to do; ``notes`` are things worth knowing that
@@ -88,8 +89,6 @@ def _ask(client, method: str, path: str, **kw):
 
 
 def _payload(resp) -> Any:
-    from shopsync.woocommerce.client import _NOT_JSON, _decode_json
-
     value = _decode_json(resp)
     return None if value is _NOT_JSON else value
 
@@ -101,7 +100,10 @@ def _wc_error(resp) -> tuple[str, str]:
     return "", ""
 
 
-def check_connection(client) -> ConnectionCheck:
+def check_connection(client: WooClient) -> ConnectionCheck:
+    """Reachable? TLS? REST API? Credentials? Write rights? See :class:`ConnectionCheck`.
+
+    This module works on a client; the client knows nothing of it (one direction only)."""
     check = ConnectionCheck(url=client.url, auth_method=client.auth_method)
     if not client.https:
         check.notes.append(
