@@ -6,6 +6,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
+from shopsync import jobs
 from shopsync.jobs import frappe_runtime
 from shopsync.sync import deliveries, intake
 from shopsync.woocommerce.redacted import Headers, Payload
@@ -90,12 +91,20 @@ def start_import(name: str):
     return doc.status
 
 
+def _queue(site: str, method: str, job_id: str, queued_message: str, **kwargs):
+    """Every job a desk button starts: through the one wrapper (``shopsync.jobs.enqueue``), which
+    runs it as the site's "Create documents as" user on the long queue with its time limit."""
+    _site_doc(site)
+    if jobs.enqueue(method, job_id=job_id, queue="long", site_name=site, **kwargs):
+        return {"message": queued_message, "ok": True}
+    return {"message": _("Already queued or running for {0}: its result will show on the site form.").format(
+        frappe.utils.escape_html(site)), "ok": True}
+
+
 @frappe.whitelist(methods=["POST"])
 def catch_up_orders(site: str):
-    _site_doc(site)
-    frappe.enqueue("shopsync.jobs.catch_up_orders", queue="long", job_id=f"shopsync:catch_up_orders:{site}",
-                   deduplicate=True, site_name=site)
-    return {"message": _("Catch-up queued: its result goes to the site's comments and the webhook log."), "ok": True}
+    return _queue(site, "shopsync.jobs.catch_up_orders", f"shopsync:catch_up_orders:{site}",
+                  _("Catch-up queued: its result goes to the site's comments and the webhook log."))
 
 
 # --- products ------------------------------------------------------------------------------------
@@ -118,19 +127,16 @@ def preview_product_sync(site: str):
 
 @frappe.whitelist(methods=["POST"])
 def run_product_sync(site: str, keep: str | None = None):
-    _site_doc(site)
-    frappe.enqueue("shopsync.jobs.first_product_sync", queue="long", job_id=f"shopsync:products:{site}",
-                   deduplicate=True, site_name=site, keep=keep if keep in ("shop", "erp") else False)
-    return {"message": _("Product sync queued: progress shows on the site form."), "ok": True}
+    return _queue(site, "shopsync.jobs.first_product_sync", f"shopsync:products:{site}",
+                  _("Product sync queued: progress shows on the site form."), keep=keep if keep in ("shop", "erp") else False)
 
 
 def _queue_site_job(site: str, action: str, **kwargs):
     """Whole-catalogue work runs in a job (a shop of 10,000 products outlasts a web request);
-    its result comes back as a message and a comment on the site."""
-    _site_doc(site)
-    frappe.enqueue("shopsync.jobs.site_action", queue="long", job_id=f"shopsync:{action}:{site}", deduplicate=True,
-                   site_name=site, action=action, user=frappe.session.user, **kwargs)
-    return {"message": _("Queued: the result will show here and in the site's comments."), "ok": True}
+    its result comes back as a message to whoever clicked and a comment on the site."""
+    return _queue(site, "shopsync.jobs.site_action", f"shopsync:{action}:{site}",
+                  _("Queued: the result will show here and in the site's comments."),
+                  action=action, user=frappe.session.user, **kwargs)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -154,10 +160,8 @@ def resync(site: str, winner: str, links=None):
 
 @frappe.whitelist(methods=["POST"])
 def push_all_stock(site: str):
-    _site_doc(site)
-    frappe.enqueue("shopsync.jobs.push_all_stock", queue="long", job_id=f"shopsync:push_all_stock:{site}",
-                   deduplicate=True, site_name=site)
-    return {"message": _("Stock push queued: progress shows on the site form."), "ok": True}
+    return _queue(site, "shopsync.jobs.push_all_stock", f"shopsync:push_all_stock:{site}",
+                  _("Stock push queued: progress shows on the site form."))
 
 
 @frappe.whitelist(methods=["POST"])

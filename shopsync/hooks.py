@@ -52,8 +52,9 @@ default_log_clearing_doctypes = {"WooCommerce Webhook Log": 30}
 
 scheduler_events = {
     "cron": {
-        # Deliveries that wait with no job behind them (queue down, worker killed, retries due).
-        "* * * * *": ["shopsync.jobs.sweep_deliveries"],
+        # Deliveries that wait with no job behind them (queue down, worker killed, retries due),
+        # and imports left Queued/Running with nothing running them (shown Interrupted).
+        "* * * * *": ["shopsync.jobs.sweep_deliveries", "shopsync.jobs.mark_stopped_imports"],
     },
     # Per enabled site: webhook health, order catch-up, stock moved in the last two hours.
     "hourly": ["shopsync.jobs.hourly"],

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import frappe
 
-from shopsync.sync.runtime import Runtime
+from shopsync.sync.runtime import Runtime, provide
 from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
 
-QUEUE_TIMEOUT = {"default": 600, "long": 3600}
+#: every job queued here states its time limit (seconds); a queue not listed is refused
+QUEUE_TIMEOUT = {"short": 300, "default": 600, "long": 3600}
 
 
 def load_site(name: str) -> SiteConfig:
@@ -41,14 +42,18 @@ def client_for(site: SiteConfig):
 
 
 def enqueue(method: str, *, job_id: str, queue: str = "default", after_commit: bool = True, **kwargs) -> bool:
-    """The runtime's enqueue: ``method`` runs in ``run_job`` as the site's user, at most one job
+    """The one way shopsync queues work (the runtime's enqueue, desk buttons, a site's save, an
+    import): ``method`` runs in ``run_job`` as the site's "Create documents as" user (``site_name``
+    in ``kwargs``), never as whoever clicked; on a named queue with its time limit; at most one job
     per ``job_id`` queued or running (Frappe's deduplicate). False when one already is."""
     from frappe.utils.background_jobs import is_job_enqueued
 
+    if queue not in QUEUE_TIMEOUT:
+        raise ValueError(f"unknown queue {queue!r}: one of {', '.join(QUEUE_TIMEOUT)}")
     if is_job_enqueued(job_id):
         return False
     frappe.enqueue(
-        "shopsync.jobs.run_job", queue=queue, timeout=QUEUE_TIMEOUT.get(queue), job_id=job_id, deduplicate=True,
+        "shopsync.jobs.run_job", queue=queue, timeout=QUEUE_TIMEOUT[queue], job_id=job_id, deduplicate=True,
         enqueue_after_commit=after_commit, target=method, target_kwargs=kwargs,
     )
     return True
@@ -72,10 +77,24 @@ def list_sites(enabled: bool = True) -> list[str]:
     return frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1} if enabled else {}, pluck="name")
 
 
+def edge_job(name: str) -> str:
+    """The engine queues this module's jobs by name (``check_webhooks``...), never by path."""
+    if not callable(globals().get(name)):
+        raise ValueError(f"shopsync.jobs has no job {name!r}")
+    return f"{__name__}.{name}"
+
+
 def frappe_runtime() -> Runtime:
     from shopsync.erp.frappe_erp import FrappeERP
 
-    return Runtime(erp=FrappeERP(), load_site=load_site, client_for=client_for, enqueue=enqueue, list_sites=list_sites)
+    return Runtime(erp=FrappeERP(), load_site=load_site, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
+                   edge_job=edge_job)
+
+
+# The engine's job entry points (shopsync.sync.deliveries.run_resource_job, the stock push) ask
+# shopsync.sync.runtime.current() for their runtime; every job of a bench runs through run_job
+# above, so this module is imported first and hands the engine how to build one from Frappe.
+provide(frappe_runtime)
 
 
 # --- scheduler ---------------------------------------------------------------------------------
@@ -160,24 +179,95 @@ def catch_up_stock(site_name: str):
 
 
 # --- imports (WooCommerce Import documents) ----------------------------------------------------
+# An import's status is written by the job that runs it (Running, Interrupted, Done), by the Start
+# button's POST (Queued) and by the every-minute check below when nothing runs it any more: never
+# by a form load (a GET, which Frappe rolls back).
 
-def run_import(import_name: str, echo=None):
-    """Run or resume an import; progress is saved as it goes, so a stopped job resumes."""
+IMPORT_DOCTYPE = "WooCommerce Import"
+#: a running import says it is alive at least this often (at its start, then after each record)
+IMPORT_HEARTBEAT_SECONDS = 600
+#: an import queued this recently may still be waiting for its enqueue after the commit
+IMPORT_START_GRACE_SECONDS = 120
+
+
+def import_job_id(import_name: str) -> str:
+    return f"shopsync:import:{import_name}"
+
+
+def _import_heartbeat_key(import_name: str) -> str:
+    return f"shopsync:import-alive:{import_name}"
+
+
+def _import_beat(import_name: str) -> None:
+    frappe.cache().set_value(_import_heartbeat_key(import_name), 1, expires_in_sec=IMPORT_HEARTBEAT_SECONDS)
+
+
+def import_alive(import_name: str) -> bool:
+    """Something runs or will run this import: its job waits in the queue, or a job or a bench
+    command running it beat recently (a job killed with its worker stays "started" in RQ for up
+    to its timeout, so a started job alone proves nothing)."""
+    from frappe.utils.background_jobs import get_job_status
+    from rq.job import JobStatus
+
+    if get_job_status(import_job_id(import_name)) == JobStatus.QUEUED:
+        return True
+    return bool(frappe.cache().get_value(_import_heartbeat_key(import_name), expires=True))
+
+
+def queue_import(import_name: str, site_name: str) -> bool:
+    """The Start/Resume button: the import runs in a job as the site's user, on the long queue."""
+    from frappe.utils.background_jobs import get_job
+
+    job = get_job(import_job_id(import_name))
+    if job is not None and not import_alive(import_name):
+        # a job killed with its worker still reads "started" in RQ and would block the new one
+        job.delete()
+    return enqueue("shopsync.jobs.run_import", job_id=import_job_id(import_name), queue="long",
+                   import_name=import_name, site_name=site_name)
+
+
+def mark_stopped_imports() -> list[str]:
+    """Every minute: an import left Queued or Running with nothing behind it (a worker killed or
+    restarted, a bench command stopped) becomes Interrupted, so its list and form say so and
+    Resume continues where it stopped. Returns the imports marked."""
+    marked = []
+    grace = frappe.utils.add_to_date(frappe.utils.now_datetime(), seconds=-IMPORT_START_GRACE_SECONDS)
+    for name in frappe.get_all(IMPORT_DOCTYPE, filters={"status": ("in", ("Queued", "Running")), "modified": ("<", grace)},
+                               pluck="name"):
+        if import_alive(name):
+            continue
+        # a locking read: a job that started meanwhile has written Running and beats
+        row = frappe.db.sql(f"select status, summary from `tab{IMPORT_DOCTYPE}` where name = %s for update", name, as_dict=True)
+        if not row or row[0].status not in ("Queued", "Running") or import_alive(name):
+            continue
+        note = "Stopped: nothing was running it any more (worker stopped or restarted). Resume continues where it stopped."
+        frappe.db.set_value(IMPORT_DOCTYPE, name, {"status": "Interrupted", "summary": "\n".join(filter(None, [row[0].summary, note]))},
+                            update_modified=False)
+        marked.append(name)
+    frappe.db.commit()
+    return marked
+
+
+def run_import(import_name: str, echo=None, site_name: str | None = None):
+    """Run or resume an import; progress is saved as it goes, so a stopped job resumes.
+    (``site_name`` is for ``run_job``, which runs the job as that site's user.)"""
     import json
 
     from shopsync.sync import catchup
 
-    doc = frappe.get_doc("WooCommerce Import", import_name)
+    _import_beat(import_name)
+    doc = frappe.get_doc(IMPORT_DOCTYPE, import_name)
     rt = frappe_runtime()
     site = rt.load_site(doc.site)
     client = rt.client_for(site)
     # everything but a finished import resumes from what it saved (a killed worker leaves it
-    # Running or Queued, never Interrupted)
+    # Running or Queued until mark_stopped_imports says Interrupted)
     state = json.loads(doc.resume_state) if doc.resume_state and doc.status != "Done" else None
     doc.db_set({"status": "Running", "started_at": frappe.utils.now(), "finished_at": None})
     frappe.db.commit()
 
     def progress(done, summary):
+        _import_beat(import_name)
         counts = _counts(summary)
         if done % 10 == 0:
             doc.db_set({"done_count": done, "resume_state": json.dumps(summary.state), **counts})
@@ -204,12 +294,14 @@ def run_import(import_name: str, echo=None):
         frappe.db.rollback()
         doc.db_set({"status": "Interrupted", "summary": f"Stopped: {type(exc).__name__}: {exc}\nResume continues where it stopped."})
         frappe.db.commit()
+        frappe.cache().delete_value(_import_heartbeat_key(import_name))
         raise
     doc.db_set({
         "status": "Done", "finished_at": frappe.utils.now(), "done_count": summary.seen, "summary": str(summary),
         "resume_state": json.dumps(summary.state), **_counts(summary),
     })
     frappe.db.commit()
+    frappe.cache().delete_value(_import_heartbeat_key(import_name))
     frappe.publish_realtime("shopsync_import_progress", {"name": import_name, "done": summary.seen, "finished": True},
                             doctype="WooCommerce Import", docname=import_name)
     return summary

@@ -2,10 +2,11 @@
 
 A job (``shopsync.sync.deliveries.process_resource``, the stock push, the catch-ups) needs the ERP
 port, the site's configuration, a WooCommerce client for the site and a way to queue more work.
-Inside a bench, ``shopsync.jobs`` builds a ``Runtime`` from Frappe for every job; in the project's
-tests and the sandbox, a ``Runtime`` over the in-memory ERP and the simulator is installed with
-``install()`` and real RQ workers (``rq.SimpleWorker``, in the same process) run the very same job
-functions.
+The engine never reaches for the Frappe side: the Frappe side hands it what it needs. Inside a
+bench, the Frappe edge registers with :func:`provide` how to build a ``Runtime`` from Frappe (one
+per job) and names its own job entry points (``Runtime.edge_job``); in the project's tests and the
+sandbox, a ``Runtime`` over the in-memory ERP and the simulator is installed with :func:`install`
+and real RQ workers (``rq.SimpleWorker``, in the same process) run the very same job functions.
 """
 
 from __future__ import annotations
@@ -31,23 +32,38 @@ class Runtime:
     client_for: Callable[[SiteConfig], Any]
     enqueue: Enqueuer
     list_sites: Callable[[], list[str]] = lambda: []
+    #: the dotted path of the edge's job called ``name`` (``check_webhooks``, ``catch_up_orders``...),
+    #: which the engine queues without knowing where it lives (inside a bench: ``shopsync.jobs.<name>``)
+    edge_job: Callable[[str], str] = lambda name: name
 
 
 _current: Runtime | None = None
+_factory: Callable[[], Runtime] | None = None
 
 
 def install(runtime: Runtime | None) -> None:
+    """Use this runtime for every job of the process (tests, the sandbox); ``None`` removes it."""
     global _current
     _current = runtime
 
 
-def current() -> Runtime:
-    if _current is None:
-        # Inside a bench the Frappe edge provides it.
-        from shopsync import jobs  # noqa: F401  (imports frappe; only reached inside a bench)
+def provide(factory: Callable[[], Runtime] | None) -> None:
+    """How to build a runtime for each job when none is installed: the Frappe edge registers its
+    own when it is imported (every job of a bench runs through it)."""
+    global _factory
+    _factory = factory
 
-        return jobs.frappe_runtime()
-    return _current
+
+class NoRuntime(RuntimeError):
+    pass
+
+
+def current() -> Runtime:
+    if _current is not None:
+        return _current
+    if _factory is not None:
+        return _factory()
+    raise NoRuntime("no shopsync runtime: install() one, or run the job through the Frappe edge (shopsync.jobs.run_job)")
 
 
 @contextlib.contextmanager

@@ -73,7 +73,7 @@ def check_site(
         return result
     if hourly:
         for job in HOURLY_JOBS:
-            if rt.enqueue(f"shopsync.jobs.{job}", job_id=f"shopsync:{job}:{site_name}", queue="long", site_name=site_name):
+            if rt.enqueue(rt.edge_job(job), job_id=f"shopsync:{job}:{site_name}", queue="long", site_name=site_name):
                 result.queued.append(job)
     return result
 
@@ -83,7 +83,7 @@ def hourly(rt: Runtime) -> list[str]:
     the check queues the rest when the shop answers. Returns the sites queued."""
     queued = []
     for name in rt.list_sites():
-        if rt.enqueue("shopsync.jobs.check_webhooks", job_id=f"shopsync:hourly:{name}", queue="long",
+        if rt.enqueue(rt.edge_job("check_webhooks"), job_id=f"shopsync:hourly:{name}", queue="long",
                       site_name=name, hourly=True):
             queued.append(name)
     return queued

@@ -12,22 +12,15 @@ class WooCommerceImport(Document):
         if self.date_from and self.date_to and str(self.date_from) > str(self.date_to):
             frappe.throw(_("The start date is after the end date"))
 
-    def onload(self):
-        # A worker killed or restarted mid-import leaves it Running with no job behind it.
-        if self.status in ("Queued", "Running") and not self._job_alive():
-            self.db_set("status", "Interrupted")
-
-    def _job_alive(self) -> bool:
-        from frappe.utils.background_jobs import is_job_enqueued
-
-        return is_job_enqueued(f"shopsync:import:{self.name}")
+    # No onload here: a form load is a GET, which Frappe rolls back, so a status written there
+    # never reaches the list. The job writes Running/Interrupted/Done, start() (a POST) writes
+    # Queued, and shopsync.jobs.mark_stopped_imports writes Interrupted when nothing runs it.
 
     def start(self):
-        """Queue the import (or its resumption) on the long queue."""
-        if self.status in ("Queued", "Running") and self._job_alive():
+        """Queue the import (or its resumption) on the long queue, run as the site's user."""
+        from shopsync import jobs
+
+        if self.status in ("Queued", "Running") and jobs.import_alive(self.name):
             frappe.throw(_("This import is already {0}").format(_(self.status)))
         self.db_set("status", "Queued")
-        frappe.enqueue(
-            "shopsync.jobs.run_import", queue="long", job_id=f"shopsync:import:{self.name}", deduplicate=True,
-            enqueue_after_commit=True, import_name=self.name,
-        )
+        jobs.queue_import(self.name, self.site)

@@ -43,11 +43,12 @@ class WooCommerceSite(Document):
 
     def on_update(self):
         frappe.cache().delete_value("shopsync:enabled_sites")
-        # The shop is called after the commit, in a job: a save never waits on the shop.
-        frappe.enqueue(
-            "shopsync.jobs.check_webhooks", queue="short", job_id=f"shopsync:check_webhooks:{self.name}",
-            deduplicate=True, enqueue_after_commit=True, site_name=self.name,
-        )
+        # The shop is called after the commit, in a job run as the site's user: a save never
+        # waits on the shop.
+        from shopsync import jobs
+
+        jobs.enqueue("shopsync.jobs.check_webhooks", job_id=f"shopsync:check_webhooks:{self.name}", queue="short",
+                     site_name=self.name)
 
     def _refuse_delete_with_links(self):
         # Links tie ERP documents to this shop: keep them, and the site, unless there are none.
