@@ -100,6 +100,39 @@ function form(buttons, doctype = "x") {
 	};
 }
 
+// The Item list's rows as Frappe 15 renders them: each row's checkbox holds the item code in its
+// data-name attribute (written by `attr(code)`); `$result.find` answers the class selector and
+// the attribute selectors jQuery would match exactly (value compared as written), so a script
+// that encodes a code differently from Frappe finds no row. Returns the pills each row received.
+async function item_list_rows(codes, attr) {
+	const pills = {};
+	const rows = codes.map((code) => {
+		pills[code] = [];
+		const subject = { first: () => subject, find: () => ({ remove: () => {} }), append: (html) => pills[code].push(html) };
+		const row = { find: (sel) => (sel === ".list-subject" ? subject : null) };
+		const checkbox = { value: attr(code), getAttribute: (n) => (n === "data-name" ? attr(code) : null), row };
+		return checkbox;
+	});
+	const nowhere = { find: () => ({ first: () => ({ find: () => ({ remove: () => {} }), append: () => {} }) }) }; // jQuery's empty set
+	const collection = (els) => ({
+		length: els.length,
+		each: (fn) => { els.forEach((el, i) => fn.call(el, i, el)); return collection(els); },
+		closest: (sel) => (sel === ".list-row" && els.length ? els[0].row : nowhere),
+	});
+	const find = (selector) => {
+		if (selector === ".list-row-checkbox") return collection(rows);
+		const m = /^\.list-row-checkbox\[data-name=(["'])(.*)\1\]$/.exec(selector);
+		if (!m) throw new Error(`the stand-in list does not answer ${selector}`);
+		const wanted = m[2].replace(/\\(.)/g, "$1");
+		return collection(rows.filter((el) => el.value === wanted));
+	};
+	global.$ = (el) => collection([el]);
+	const listview = { data: codes.map((name) => ({ name })), $result: { find } };
+	frappe.listview_settings["Item"].refresh(listview);
+	await new Promise((r) => setTimeout(r, 10));
+	return pills;
+}
+
 (async () => {
 	// the site form: connection status and webhooks table; the messages of its buttons
 	fields("WooCommerce Site", ["connection_status"], { connection_status: "Small Text" });
@@ -163,14 +196,14 @@ function form(buttons, doctype = "x") {
 	await new Promise((r) => setTimeout(r, 10));
 	frappe.listview_settings["Item"] = {};
 	load("shopsync/public/js/item_list.js");
-	const appended = [];
-	const subject = { first: () => subject, find: () => ({ remove: () => {} }), append: (html) => appended.push(html) };
-	const $row = { find: () => subject };
-	const listview = { data: [{ name: "ITEM-1" }], $result: { find: () => ({ closest: () => $row }) } };
-	next_call = { "ITEM-1": [{ site: payload, state: "In sync", label: payload }] };
-	frappe.listview_settings["Item"].refresh(listview);
-	await new Promise((r) => setTimeout(r, 10));
-	out.item_pills = appended;
+	// item codes as users type them: accents, "/", "@", "+", a space, quotes and brackets
+	const codes = ["ITEM-1", "Crème brûlée 250g", "VIS/M6-20", "cadeau@noël", "A+B", `Tuyau 1/2" l'[pro]`];
+	out.item_codes = codes;
+	next_call = Object.fromEntries(codes.map((code) => [code, [{ site: payload, state: "In sync", label: payload }]]));
+	const pills = await item_list_rows(codes, (code) => code); // Frappe 15.72: checkbox.dataset.name = doc.name
+	out.item_pills = [].concat(...Object.values(pills));
+	out.item_pills_by_code = pills;
+	out.item_pills_by_code_escape = await item_list_rows(codes, (code) => escape(code)); // earlier 15.x: data-name="${escape(doc.name)}"
 
 	process.stdout.write(JSON.stringify(out));
 })().catch((e) => { console.error(e && e.stack || e); process.exit(1); });
