@@ -20,7 +20,10 @@ frappe.query_reports["WooCommerce Sync State"] = {
 			const go = () => frappe.call({ method: "shopsync.api.resync", args: { site: report.get_filter_value("site"), winner, links },
 				freeze: true, callback: (r) => { frappe.msgprint(frappe.utils.escape_html(r.message.message)); report.refresh(); } });
 			if (links.length) go();
-			else frappe.confirm(__("No line ticked: resync the whole site, overwriting the other side with the {0}'s version?", [winner === "shop" ? __("shop") : __("ERP")]), go);
+			// two whole sentences: a translation cannot build "the {0}'s version" from a word
+			else frappe.confirm(winner === "shop"
+				? __("No line ticked: resync the whole site, overwriting ERPNext with the shop's version?")
+				: __("No line ticked: resync the whole site, overwriting the shop with the ERP's version?"), go);
 		};
 		report.page.add_inner_button(__("Resync: keep the shop's"), () => resync("shop"), __("Resync"));
 		report.page.add_inner_button(__("Resync: keep the ERP's"), () => resync("erp"), __("Resync"));
