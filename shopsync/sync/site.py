@@ -167,7 +167,8 @@ class SiteConfig:
             opening_stock_reconciliation=doc.get("opening_stock_reconciliation") or "",
             order_statuses=statuses,
             import_orders_from=str(doc.get("import_orders_from") or ""),
-            delivery_days=int(doc.get("delivery_days") or 7),
+            # 0 is a choice (delivered the day of the order), only an unset value takes the default
+            delivery_days=_int_or(doc.get("delivery_days"), 7),
             create_sales_invoice=bool(doc.get("create_sales_invoice")),
             create_payment_entry=bool(doc.get("create_payment_entry")),
             push_order_status=bool(doc.get("push_order_status")),
@@ -186,6 +187,10 @@ class SiteConfig:
                 for r in doc.get("webhooks") or [] if r.get("woo_webhook_id")
             },
         )
+
+
+def _int_or(value: object, default: int) -> int:
+    return default if value is None or str(value).strip() == "" else int(value)
 
 
 def _stored(value: object) -> str:
