@@ -3,6 +3,17 @@ from frappe.model.document import Document
 from frappe.query_builder import Interval
 from frappe.query_builder.functions import Now
 
+#: the deliveries waiting for one object ("site, resource, resource id, status": every job and the
+#: sweeper look them up this way)
+COMPOSITE_INDEXES = [["site", "resource", "resource_id", "status"]]
+
+
+def on_doctype_update():
+    """Frappe runs this when the DocType is installed or synced; the patch
+    shopsync.patches.add_composite_indexes runs it once on sites that already have the table."""
+    for fields in COMPOSITE_INDEXES:
+        frappe.db.add_index("WooCommerce Webhook Log", fields)
+
 
 class WooCommerceWebhookLog(Document):
     @staticmethod
