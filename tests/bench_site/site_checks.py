@@ -480,3 +480,76 @@ def import_progress_rooms(site, timeout=60):
     pubsub.close()
     return {"import": doc.name, "rooms": rooms, "doc_room": frappe.realtime.get_doc_room("WooCommerce Import", doc.name),
             "owner_room": frappe.realtime.get_user_room(doc.owner)}
+
+
+# --- desk details seen on the real site (issue 14) -------------------------------------------------
+
+def desk_user(email="shopsync-clerk@example.test"):
+    """A System Manager who is not Administrator, with a fresh password: what such a user starts
+    from the desk must run as the site's "Create documents as" user, not as them."""
+    import secrets
+
+    from frappe.utils.password import update_password
+
+    if not frappe.db.exists("User", email):
+        frappe.get_doc({"doctype": "User", "email": email, "first_name": "Clerk", "send_welcome_email": 0,
+                        "user_type": "System User", "roles": [{"role": "System Manager"}]}).insert(ignore_permissions=True)
+    password = "Ss-" + secrets.token_urlsafe(18)
+    update_password(email, password)
+    frappe.db.commit()
+    return {"email": email, "password": password}
+
+
+def new_import(site, statuses="processing,completed"):
+    doc = frappe.get_doc({"doctype": "WooCommerce Import", "site": site, "import_type": "Orders",
+                          "statuses": statuses, "include_existing": 1}).insert(ignore_permissions=True)
+    frappe.db.commit()
+    return doc.name
+
+
+def leave_import_running(name, minutes_ago=10):
+    """As a worker killed mid-import leaves it: Running, no job behind it, last written a while ago."""
+    since = frappe.utils.add_to_date(frappe.utils.now_datetime(), minutes=-minutes_ago)
+    frappe.db.sql("update `tabWooCommerce Import` set status='Running', modified=%s where name=%s", (since, name))
+    frappe.db.commit()
+    return frappe.db.get_value("WooCommerce Import", name, "status")
+
+
+def mark_stopped_imports():
+    from shopsync import jobs
+
+    return jobs.mark_stopped_imports()
+
+
+def sales_orders_with_dates(site):
+    """The site's Sales Orders: who made them and their dates."""
+    out = {}
+    for link in frappe.get_all("WooCommerce Link", filters={"site": site, "link_type": "Order"}, fields=["woo_id", "erp_name"]):
+        so = frappe.db.get_value("Sales Order", link.erp_name, ["owner", "transaction_date", "delivery_date"], as_dict=True)
+        out[str(link.woo_id)] = {"owner": so.owner, "transaction_date": str(so.transaction_date),
+                                 "delivery_date": str(so.delivery_date)}
+    return out
+
+
+def loaded_site(name):
+    from shopsync.jobs import load_site
+
+    return {"delivery_days": load_site(name).delivery_days}
+
+
+def composite_indexes():
+    """Each index of more than one column on the two tables, as MariaDB reports it."""
+    out = {}
+    for table in ("tabWooCommerce Link", "tabWooCommerce Webhook Log"):
+        columns = {}
+        for row in frappe.db.sql(f"SHOW INDEX FROM `{table}`", as_dict=True):
+            columns.setdefault(row.Key_name, []).append((row.Seq_in_index, row.Column_name))
+        out[table] = sorted([c for _, c in sorted(cols)] for cols in columns.values() if len(cols) > 1)
+    return out
+
+
+def french(messages):
+    """What a French user reads for each message (Frappe's own translation of the app's rows)."""
+    frappe.local.lang = "fr"
+    frappe.local.lang_full_dict = None
+    return {m: frappe._(m) for m in messages}
