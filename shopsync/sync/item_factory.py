@@ -1,14 +1,29 @@
-"""Items made from shop products for the catalogue sync: the code, the fields, the template or
-variant, the Item Attributes and the prices of an item pulled from the shop.
+"""Items made from shop products: one set of rules, whether a product first arrives through an
+order line (:mod:`shopsync.sync.items`) or through the catalogue sync (:mod:`shopsync.sync.products`).
+
+The same shop product makes the same Item either way:
 
 - **code**: the product's SKU cut to 140 characters (ERPNext's limit), else
   ``WC-<site>-<product>[-<variation>]``;
-- **fields** from :func:`shopsync.sync.product_mapping.item_values`;
+- **fields** from :func:`shopsync.sync.product_mapping.item_values`: name (a variation's is
+  "<product> - <values>"), description, weight, image (when the site syncs images), short
+  description (when the ERP has the field), enabled unless the product is not published;
+- **Item Group**: the site's group for the product's first mapped category, else the site's item
+  group (see :func:`default_item_group`); never a group node (a category mapped to one falls back,
+  with a note);
 - **stock UOM** from Stock Settings (else "Nos"); a virtual or downloadable product is not a
   stock item;
 - a **variable product** is a template (``has_variants``) with its variation attributes as Item
-  Attributes (values added where missing); a **variation** is a variant of that template;
-- **prices**: the regular price on the site's price list, the sale price on its sale price list.
+  Attributes (values added where missing); a **variation** is a variant of that template
+  (ERPNext's ``make_variant``), one value per attribute of the template;
+- **prices**: the regular price on the site's price list, the sale price on its sale price list
+  (when it names one), in the item's stock UOM.
+
+Where the two callers differ, it is in what they need, not in the Item: an order line must be
+sold now, so an item made for one is enabled even when the product is no longer published; and
+an order goes through where the catalogue refuses, so a variation that cannot be a variant
+("any" value, its product is a plain item) is made a plain item for an order line, and is an
+error for the catalogue sync (see :meth:`ItemFactory.variant_problem`).
 """
 
 from __future__ import annotations
@@ -19,10 +34,45 @@ from typing import Any, Iterable, Mapping
 from shopsync.erp.errors import DoesNotExistError, ERPError
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import product_mapping as pm
-from shopsync.sync.items import default_item_group, woo_item_code
-from shopsync.sync.site import SiteConfig
+from shopsync.sync.failures import SyncFailure
+from shopsync.sync.site import DEFAULT_ITEM_GROUP, SiteConfig
 
 DEFAULT_UOM = "Nos"
+
+
+class ItemFailure(SyncFailure):
+    """An item cannot be found or made."""
+
+
+def woo_item_code(site: str, product_id: int, variation_id: int = 0) -> str:
+    """The item code of a product without SKU."""
+    code = f"WC-{site}-{product_id}"
+    return f"{code}-{variation_id}" if variation_id else code
+
+
+def is_leaf_group(erp: ERP, group: str) -> bool:
+    """An Item Group that exists and is not a group node (ERPNext's items belong in leaves)."""
+    if not group:
+        return False
+    rows = erp.find("Item Group", {"name": group}, fields=("name", "is_group"))
+    return bool(rows) and not int(rows[0].get("is_group") or 0)
+
+
+def default_item_group(erp: ERP, site: SiteConfig) -> str:
+    """The Item Group of an item made from a product with no mapped category: the site's (default
+    "Products"), else Stock Settings' default, else "Products"; the first that is a leaf."""
+    try:
+        stock_default = erp.get_single_value("Stock Settings", "item_group") or ""
+    except Exception:  # noqa: BLE001 - an ERP without the setting
+        stock_default = ""
+    candidates = [getattr(site, "item_group", "") or "", stock_default, DEFAULT_ITEM_GROUP]
+    for group in dict.fromkeys(c for c in candidates if c):
+        if is_leaf_group(erp, group):
+            return group
+    raise ItemFailure(
+        f"no Item Group to put new items in: {', '.join(dict.fromkeys(c for c in candidates if c))} are group nodes"
+        f" or missing; set the site's “Item group for unmapped products” to a group that holds items"
+    )
 
 
 _FIELD_CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
@@ -65,14 +115,18 @@ def variation_attribute_names(product: Mapping[str, Any]) -> list[str]:
 class ItemFactory:
     """Makes Items (with their attributes and prices) from shop products, for one site.
 
-    ``ctx``: the site's mapping context (made on first use when not given)."""
+    ``ctx``: the site's mapping context (made on first use when not given); ``notes``: where to
+    say what was decided on the way (a category mapped to a group node)."""
 
-    def __init__(self, erp: ERP, site: SiteConfig, ctx: pm.MappingContext | None = None):
+    def __init__(self, erp: ERP, site: SiteConfig, ctx: pm.MappingContext | None = None,
+                 notes: list[str] | None = None):
         self.erp = erp
         self.site = site
         self._ctx = ctx
+        self.notes = notes if notes is not None else []
         self._uom: str | None = None
         self._attributes: dict[str, Doc | None] = {}
+        self._leaves: dict[str, bool] = {}
 
     @property
     def ctx(self) -> pm.MappingContext:
@@ -99,6 +153,17 @@ class ItemFactory:
                 self._uom = DEFAULT_UOM
         return self._uom
 
+    def item_group(self, group: str) -> str:
+        """``group`` when it holds items, else the site's fallback (with a note)."""
+        if group == self.ctx.fallback_item_group:
+            return group
+        if group not in self._leaves:
+            self._leaves[group] = is_leaf_group(self.erp, group)
+        if self._leaves[group]:
+            return group
+        self.notes.append(f"the product's category is mapped to {group}, a group node: item put in {self.ctx.fallback_item_group}")
+        return self.ctx.fallback_item_group
+
     def variant_problem(self, variation: Mapping[str, Any], key: tuple[int, int], template: str,
                         template_attributes: Iterable[str]) -> str:
         """Why ``variation`` cannot be a variant of ``template`` ("" when it can)."""
@@ -116,15 +181,19 @@ class ItemFactory:
 
     # ------------------------------------------------------------------ making
     def create(self, product: Mapping[str, Any], key: tuple[int, int], *, parent: Mapping[str, Any] | None = None,
-               template: str = "",
+               template: str = "", sellable: bool = False,
                prices: dict[str, Doc] | None = None, sale_prices: dict[str, Doc] | None = None) -> Doc:
         """Insert the Item of ``product`` (its attributes and prices with it) and return it.
 
-        A variation is a variant of ``template`` (check :meth:`variant_problem` first).
+        A variation is a variant of ``template`` when one is given (check :meth:`variant_problem`
+        first), else a plain item in its product's category. ``sellable``: enabled whatever the
+        product's status (an order line's item).
         ``prices`` / ``sale_prices``: item code -> Item Price, updated with the prices made."""
         kind = pm.kind_of_product(product)
         code = self.code_for(product, key)
         values = pm.item_values(product, self.ctx, parent_name=(parent or {}).get("name", ""))
+        if sellable:
+            values["disabled"] = 0
         if kind == pm.VARIATION and template:
             attrs = variation_attributes(product)
             for name, value in attrs.items():
@@ -137,6 +206,11 @@ class ItemFactory:
             doc.update(values)
             doc.setdefault("description", values.get("item_name") or code)
         else:
+            if kind == pm.VARIATION:  # a plain item standing for a variation: its product's category
+                group = self.ctx.group_of_categories((parent or {}).get("categories") or [])
+                values["item_group"] = group or self.ctx.fallback_item_group
+                values.setdefault("description", values.get("item_name") or code)
+            values["item_group"] = self.item_group(values.get("item_group") or self.ctx.fallback_item_group)
             doc = {
                 "doctype": "Item",
                 "item_code": code,
@@ -147,7 +221,7 @@ class ItemFactory:
             if kind == pm.VARIABLE:
                 names = variation_attribute_names(product)
                 if not names:
-                    raise ValueError(f"Variable product #{key[0]} has no attribute used for variations")
+                    raise ItemFailure(f"Variable product #{key[0]} has no attribute used for variations")
                 for a in product.get("attributes") or []:
                     if pm.text(a.get("name")) in names:
                         self.attribute(pm.text(a.get("name")), [pm.text(o) for o in a.get("options") or []])

@@ -9,13 +9,13 @@ For each line item of an order, in this order:
    shop's product;
 3. the Item link record (site + product id + variation id) -> its Item, when it still exists;
 4. an Item whose ``item_code`` is the line's SKU -> that Item (and the link is written);
-5. else a new Item: ``item_code`` = the SKU (or ``WC-<site>-<product>[-<variation>]`` without
-   one), ``item_name`` = the line's name, Item Group from the site's category table for the
-   product's first mapped category, else the site's item group (default "Products"), else Stock
-   Settings' default item group; never a group node (see :func:`default_item_group`); stock UOM from Stock Settings (else "Nos"); a virtual or downloadable product is not a
-   stock item. With a WooCommerce client, a variation becomes a **variant** of a template made
-   from its variable product (attributes as Item Attributes, values added when missing); without
-   one, a plain Item from the line.
+5. else a new Item, made from the shop's product by :mod:`shopsync.sync.item_factory` with the
+   catalogue sync's rules (code, name, description, Item Group, stock UOM, prices, template and
+   variant), so a product gives the same Item whichever way it first arrives; enabled, since the
+   line sells it now. With a WooCommerce client, a variation becomes a **variant** of a template
+   made from its variable product; a variation that cannot be one (an "any" value, its product
+   held by a plain item), or any line when the shop is not asked, becomes a plain Item from what
+   is known of it.
 
 Lookups and shop fetches happen in :meth:`ItemResolver.prefetch`, outside the ERP transaction;
 :meth:`ItemResolver.resolve` writes, inside it.
@@ -27,17 +27,25 @@ import dataclasses
 import logging
 from typing import Any
 
-from shopsync.erp.errors import DoesNotExistError
-from shopsync.sync.failures import SyncFailure, is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import blacklist as blacklist_mod
+from shopsync.sync import product_mapping as pm
+from shopsync.sync.failures import is_transient
+from shopsync.sync.item_factory import (  # noqa: F401 - ItemFailure, woo_item_code, ...: used by the order import
+    DEFAULT_UOM,
+    ItemFactory,
+    ItemFailure,
+    default_item_group,
+    is_leaf_group,
+    variation_attribute_names,
+    woo_item_code,
+)
 from shopsync.sync.links import Binder
-from shopsync.sync.site import DEFAULT_ITEM_GROUP, SiteConfig
+from shopsync.sync.site import SiteConfig
 
 log = logging.getLogger(__name__)
 
 from shopsync.sync.blacklist import BLACKLIST_DOCTYPE  # noqa: E402
-DEFAULT_UOM = "Nos"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,15 +56,6 @@ class ItemRef:
     description: str = ""
 
 
-class ItemFailure(SyncFailure):
-    """An order line's item cannot be found or made."""
-
-
-def woo_item_code(site: str, product_id: int, variation_id: int = 0) -> str:
-    code = f"WC-{site}-{product_id}"
-    return f"{code}-{variation_id}" if variation_id else code
-
-
 def _describe(li: dict[str, Any]) -> str:
     name = li.get("name") or "(no name)"
     bits = [f"product id {li.get('product_id')}"]
@@ -65,31 +64,6 @@ def _describe(li: dict[str, Any]) -> str:
     if li.get("sku"):
         bits.append(f"SKU {li.get('sku')}")
     return f"“{name}” ({', '.join(bits)})"
-
-
-def is_leaf_group(erp: ERP, group: str) -> bool:
-    """An Item Group that exists and is not a group node (ERPNext's items belong in leaves)."""
-    if not group:
-        return False
-    rows = erp.find("Item Group", {"name": group}, fields=("name", "is_group"))
-    return bool(rows) and not int(rows[0].get("is_group") or 0)
-
-
-def default_item_group(erp: ERP, site: SiteConfig) -> str:
-    """The Item Group of an item made from a product with no mapped category: the site's (default
-    "Products"), else Stock Settings' default, else "Products"; the first that is a leaf."""
-    try:
-        stock_default = erp.get_single_value("Stock Settings", "item_group") or ""
-    except Exception:  # noqa: BLE001 - an ERP without the setting
-        stock_default = ""
-    candidates = [getattr(site, "item_group", "") or "", stock_default, DEFAULT_ITEM_GROUP]
-    for group in dict.fromkeys(c for c in candidates if c):
-        if is_leaf_group(erp, group):
-            return group
-    raise ItemFailure(
-        f"no Item Group to put new items in: {', '.join(dict.fromkeys(c for c in candidates if c))} are group nodes"
-        f" or missing; set the site's “Item group for unmapped products” to a group that holds items"
-    )
 
 
 def describe_blacklisted(li: dict[str, Any], site: SiteConfig) -> str:
@@ -112,6 +86,8 @@ class ItemResolver:
         self.found: dict[tuple[int, int], str] = {}
         self.notes: list[str] = []
         self._defaults: dict[str, str] | None = None
+        #: new items: the catalogue sync's rules (its notes are the order's)
+        self.factory = ItemFactory(erp, site, notes=self.notes)
         #: line id -> description, for blacklisted lines imported on the placeholder item
         self.placeholder_lines: dict[int, str] = {}
 
@@ -153,8 +129,9 @@ class ItemResolver:
         code = self.binder.erp_name("Item", pid, vid)
         if code and self.erp.exists("Item", code):
             return code
-        if sku and self.erp.exists("Item", sku):
-            return sku
+        code = self.factory.code_for({"sku": sku}, (pid, vid)) if sku else ""
+        if code and self.erp.exists("Item", code):
+            return code
         return None
 
     def prefetch(self, order: dict[str, Any]) -> None:
@@ -245,55 +222,31 @@ class ItemResolver:
 
     def defaults(self) -> dict[str, str]:
         if self._defaults is None:
-            group = default_item_group(self.erp, self.site)
-            uom = self.erp.get_single_value("Stock Settings", "stock_uom") or DEFAULT_UOM
-            self._defaults = {"item_group": group, "stock_uom": uom}
+            self._defaults = {"item_group": self.factory.ctx.fallback_item_group, "stock_uom": self.factory.uom()}
         return self._defaults
-
-    def item_group(self, product: dict[str, Any] | None) -> str:
-        for cat in (product or {}).get("categories") or []:
-            group = self.site.categories.get(int(cat.get("id") or 0))
-            if group:
-                if is_leaf_group(self.erp, group):
-                    return group
-                self.notes.append(f"category {cat.get('id')} is mapped to {group}, a group node: item put in {self.defaults()['item_group']}")
-        return self.defaults()["item_group"]
 
     def _create(self, li: dict[str, Any]) -> str:
         pid, vid = int(li.get("product_id") or 0), int(li.get("variation_id") or 0)
         product = self.products.get((pid, vid))
-        parent = self.products.get((pid, 0)) if vid else product
-        sku = li.get("sku") or (product or {}).get("sku") or ""
-        code = sku or woo_item_code(self.site.name, pid, vid)
-        name = (li.get("name") or (product or {}).get("name") or code)[:140]
-        if vid and parent and parent.get("type") == "variable" and self._fully_specified(product, parent):
+        parent = self.products.get((pid, 0)) if vid else None
+        if product is None:  # the shop was not asked, or could not say: what the line knows
+            product = _line_as_product(li, pid, vid)
+        if vid and parent and pm.kind_of_product(parent) == pm.VARIABLE and \
+                not self.factory.variant_problem(product, (pid, vid), "", variation_attribute_names(parent)):
             template = self._template(pid, parent)
             if template:
-                return self._variant(template, li, product, parent, code, name)
-        doc = {
-            "doctype": "Item",
-            "item_code": code,
-            "item_name": name,
-            "item_group": self.item_group(parent if vid else product),
-            "stock_uom": self.defaults()["stock_uom"],
-            "is_stock_item": 0 if self._virtual(product) else 1,
-            "description": name,
-        }
-        item = self.erp.insert(doc)
-        self._bind(pid, vid, item["name"], sku)
+                names = [r.get("attribute") for r in self.erp.get("Item", template).get("attributes") or []]
+                problem = self.factory.variant_problem(product, (pid, vid), template, names)
+                if not problem:
+                    item = self.factory.create(product, (pid, vid), parent=parent, template=template, sellable=True)
+                    self._bind(pid, vid, item["name"], pm.text(product.get("sku")))
+                    self.notes.append(f"variant {item['name']} of {template} created from line {_describe(li)}")
+                    return item["name"]
+                self.notes.append(f"{problem}: a plain item is made for line {_describe(li)}")
+        item = self.factory.create(product, (pid, vid), parent=parent, sellable=True)
+        self._bind(pid, vid, item["name"], pm.text(product.get("sku")))
         self.notes.append(f"item {item['name']} created from line {_describe(li)}")
         return item["name"]
-
-    @staticmethod
-    def _fully_specified(product: dict[str, Any] | None, parent: dict[str, Any]) -> bool:
-        """Every variation attribute of the parent has a value on the variation ("any" has none)."""
-        wanted = {a.get("name") for a in parent.get("attributes") or [] if a.get("variation")}
-        given = {a.get("name") for a in (product or {}).get("attributes") or [] if a.get("option")}
-        return bool(wanted) and wanted <= given
-
-    @staticmethod
-    def _virtual(product: dict[str, Any] | None) -> bool:
-        return bool(product and (product.get("virtual") or product.get("downloadable")))
 
     def _template(self, pid: int, parent: dict[str, Any]) -> str | None:
         code = self.lookup(pid, 0, parent.get("sku") or "")
@@ -303,64 +256,16 @@ class ItemResolver:
             if self.binder.erp_name("Item", pid, 0) is None:
                 self._bind(pid, 0, code, parent.get("sku") or "")
             return code
-        attributes = [a for a in parent.get("attributes") or [] if a.get("variation")]
-        if not attributes:
+        if not variation_attribute_names(parent):
             return None
-        for attr in attributes:
-            self._attribute(attr["name"], attr.get("options") or [])
-        doc = {
-            "doctype": "Item",
-            "item_code": parent.get("sku") or woo_item_code(self.site.name, pid),
-            "item_name": (parent.get("name") or str(pid))[:140],
-            "item_group": self.item_group(parent),
-            "stock_uom": self.defaults()["stock_uom"],
-            "is_stock_item": 0 if self._virtual(parent) else 1,
-            "has_variants": 1,
-            "attributes": [{"attribute": a["name"]} for a in attributes],
-            "description": (parent.get("name") or str(pid))[:140],
-        }
-        item = self.erp.insert(doc)
+        item = self.factory.create(parent, (pid, 0), sellable=True)
         self._bind(pid, 0, item["name"], parent.get("sku") or "")
         self.notes.append(f"template item {item['name']} created from product {pid}")
         return item["name"]
 
-    def _attribute(self, name: str, values: list[str]) -> None:
-        try:
-            attr = self.erp.get("Item Attribute", name)
-        except DoesNotExistError:
-            attr = None
-        rows = list((attr or {}).get("item_attribute_values") or [])
-        have = {r.get("attribute_value") for r in rows}
-        abbrs = {r.get("abbr") for r in rows}
-        added = False
-        for value in values:
-            if value in have:
-                continue
-            abbr = value[:140]
-            n = 1
-            while abbr in abbrs:
-                abbr = f"{value[:130]}-{n}"
-                n += 1
-            rows.append({"attribute_value": value, "abbr": abbr})
-            have.add(value)
-            abbrs.add(abbr)
-            added = True
-        if attr is None:
-            self.erp.insert({"doctype": "Item Attribute", "attribute_name": name, "item_attribute_values": rows})
-        elif added:
-            self.erp.update("Item Attribute", name, {"item_attribute_values": [
-                {"attribute_value": r.get("attribute_value"), "abbr": r.get("abbr")} for r in rows
-            ]})
 
-    def _variant(self, template: str, li: dict[str, Any], product: dict[str, Any], parent: dict[str, Any], code: str, name: str) -> str:
-        pid, vid = int(li.get("product_id") or 0), int(li.get("variation_id") or 0)
-        values = {a["name"]: a.get("option") for a in product.get("attributes") or [] if a.get("name") and a.get("option")}
-        for attr, value in values.items():
-            self._attribute(attr, [value])
-        doc = dict(self.erp.make_variant(template, values))
-        doc.update(doctype="Item", item_code=code, item_name=name, description=name)
-        doc.pop("name", None)
-        item = self.erp.insert(doc)
-        self._bind(pid, vid, item["name"], li.get("sku") or "")
-        self.notes.append(f"variant {item['name']} of {template} created from line {_describe(li)}")
-        return item["name"]
+def _line_as_product(li: dict[str, Any], pid: int, vid: int) -> dict[str, Any]:
+    """An order line read as the product it sold, when the shop's product is not at hand."""
+    if vid:
+        return {"id": vid, "parent_id": pid, "type": pm.VARIATION, "sku": li.get("sku") or "", "name": li.get("name") or ""}
+    return {"id": pid, "type": pm.SIMPLE, "sku": li.get("sku") or "", "name": li.get("name") or ""}

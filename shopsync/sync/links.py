@@ -8,6 +8,7 @@ transaction that tried it rolls back. ``erp_key`` (unique) does the same for the
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Mapping
 
 from shopsync.erp.errors import DoesNotExistError
@@ -23,6 +24,15 @@ ERP_DOCTYPE_OF = {
 }
 
 IN_SYNC, OUT_OF_SYNC, NOT_LINKED = "In sync", "Out of sync", "Not linked"
+
+#: a link's ``sku`` and ``erp_key`` are Data fields (140 characters); a shop's SKU may be longer
+SKU_MAX = KEY_MAX = 140
+
+
+def _fit(values: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(values.get("sku"), str) and len(values["sku"]) > SKU_MAX:
+        values = {**values, "sku": values["sku"][:SKU_MAX]}
+    return values
 
 
 def link_target(link: Mapping[str, Any]) -> tuple[int, int]:
@@ -50,7 +60,13 @@ def link_key(site: str, kind: str, woo_id: int | str, variation_id: int | str = 
 
 
 def erp_key(site: str, erp_doctype: str, erp_name: str) -> str:
-    return f"{site}|{erp_doctype}|{erp_name}"
+    """The link's unique key on the ERP side. It is a Data field (140 characters): a longer one (a
+    140-character item code made from a long SKU) keeps its start and ends with a hash of the whole,
+    folded like the database's unique index folds it."""
+    key = f"{site}|{erp_doctype}|{erp_name}"
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{key[:KEY_MAX - 17]}~{hashlib.sha1(key.casefold().encode('utf-8')).hexdigest()[:16]}"
 
 
 class Binder:
@@ -101,12 +117,13 @@ class Binder:
             "state": extra.pop("state", IN_SYNC),
             "last_synced_at": self.erp.now(),
         }
-        doc.update(extra)
+        doc.update(_fit(extra))
         return self.erp.insert(doc)
 
     def update(self, link: Doc, **values: Any) -> Doc:
         """Bookkeeping on a link (state, fingerprints, errors, times): written straight to the row,
         so a concurrent job that touched the same link a moment ago cannot make it fail."""
+        values = _fit(values)
         self.erp.set_values(LINK_DOCTYPE, link["name"], values)
         merged = dict(link)
         merged.update(values)
