@@ -17,7 +17,7 @@ import re
 from shopsync.erp import errors as E
 
 from . import errors as X
-from . import stock
+from . import selling, stock
 from .memory_erp import ADMIN, bold, ci
 from .rounding import cint, flt
 from .taxes import calculate_taxes_and_totals
@@ -828,6 +828,7 @@ class SellingDocument(Controller):
             raise E.ValidationError(
                 f"Incorrect value:{self.spec.label('base_grand_total')} must be >= 0.0"
             )
+        selling.validate_selling_price(self.erp, doc)
         doc["amount_eligible_for_commission"] = sum(
             flt(r.get("base_net_amount")) for r in doc.get("items") or () if cint(r.get("grant_commission")))
 
@@ -850,11 +851,13 @@ class SalesOrder(SellingDocument):
     def validate(self, doc, old):
         super().validate(doc, old)
         self.validate_delivery_date(doc)
+        selling.validate_po(self.erp, doc)
         validate_uom_is_integer(self.erp, doc, "stock_uom", "stock_qty")
         validate_uom_is_integer(self.erp, doc, "uom", "qty")
         for row in doc.get("items") or []:
             if cint(row.get("is_stock_item")) and not row.get("warehouse") and not cint(row.get("delivered_by_supplier")):
                 raise X.WarehouseRequired(f"Delivery warehouse required for stock item {row.get('item_code')}")
+        selling.make_packing_list(self.erp, doc, old)
         if old is None or cint(doc.get("docstatus")) == 0:
             doc["status"] = "Draft"
         doc.setdefault("billing_status", "Not Billed")
@@ -876,20 +879,24 @@ class SalesOrder(SellingDocument):
             if doc.get("transaction_date") and doc["transaction_date"] > row["delivery_date"]:
                 raise E.ValidationError("Expected Delivery Date should be after Sales Order Date")
 
+    def before_update_after_submit(self, doc, old):
+        selling.validate_po(self.erp, doc)
+
     def on_submit(self, doc, via_insert):
         so = self.erp._get_raw("Sales Order", doc["name"])
+        # stored with docstatus 1 already: the order counts in its customer's outstanding
+        selling.sales_order_check_credit_limit(self.erp, so)
         self.update_reserved(so)
         if not via_insert:  # observed: inserted with docstatus 1 in one call, the status stays "Draft"
             set_sales_order_status(self.erp, so["name"])
 
     def update_reserved(self, so):
-        pairs = {(r.get("item_code"), r.get("warehouse")) for r in so.get("items") or ()
-                 if cint(r.get("is_stock_item")) and r.get("warehouse")}
-        for item_code, warehouse in sorted(pairs):
-            stock.recompute_reserved(self.erp, item_code, warehouse)
+        selling.update_reserved_qty(self.erp, so)
 
     def on_cancel(self, doc):
         erp = self.erp
+        if (erp._get_raw("Sales Order", doc["name"]) or {}).get("status") == "Closed":
+            raise E.ValidationError("Closed order cannot be cancelled. Unclose to cancel.")
         erp._db_set("Sales Order", doc["name"], {"status": "Cancelled"})
         self.update_reserved(erp._get_raw("Sales Order", doc["name"]))
         if cint(self.single("Accounts Settings", "unlink_advance_payment_on_cancelation_of_order")):
@@ -964,6 +971,7 @@ class SalesInvoice(SellingDocument):
             for row in doc.get("items") or []:
                 if cint(row.get("is_stock_item")) and not row.get("warehouse"):
                     raise X.WarehouseRequired(f"Warehouse required for stock Item {row.get('item_code')}")
+            selling.make_packing_list(self.erp, doc, old)
         doc["title"] = doc.get("customer_name") or doc.get("customer")
         total = flt(doc.get("rounded_total")) or flt(doc.get("grand_total"))
         doc["total_advance"] = flt(doc.get("total_advance"))
@@ -1040,11 +1048,19 @@ def is_stock_item(erp, item_code) -> bool:
 
 
 def outgoing_entries(erp, doc) -> list[dict]:
-    return [
-        {"item_code": r["item_code"], "warehouse": r["warehouse"], "actual_qty": -flt(r.get("stock_qty") or r.get("qty")),
-         "voucher_detail_no": r["name"]}
-        for r in doc.get("items") or () if r.get("warehouse") and is_stock_item(erp, r.get("item_code"))
-    ]
+    """The ledger rows of a delivery: each stock line, and for a Product Bundle line its Packed Items."""
+    out = []
+    for r in doc.get("items") or ():
+        if selling.bundle_components(erp, r.get("item_code")) is not None:
+            for p in doc.get("packed_items") or ():
+                if p.get("parent_detail_docname") == r.get("name") and p.get("warehouse") \
+                        and is_stock_item(erp, p.get("item_code")):
+                    out.append({"item_code": p["item_code"], "warehouse": p["warehouse"], "actual_qty": -flt(p.get("qty")),
+                                "voucher_detail_no": p["name"]})
+        elif r.get("warehouse") and is_stock_item(erp, r.get("item_code")):
+            out.append({"item_code": r["item_code"], "warehouse": r["warehouse"],
+                        "actual_qty": -flt(r.get("stock_qty") or r.get("qty")), "voucher_detail_no": r["name"]})
+    return out
 
 
 def update_delivered(erp, doc, sign: int, so_field: str, detail_field: str) -> None:
@@ -1063,9 +1079,7 @@ def update_delivered(erp, doc, sign: int, so_field: str, detail_field: str) -> N
     for name, items in touched.items():
         erp._db_set("Sales Order", name, {"items": items}, update_modified=False)
         set_sales_order_status(erp, name)
-        so = erp._get_raw("Sales Order", name)
-        for item_code, warehouse in sorted({(r.get("item_code"), r.get("warehouse")) for r in items if r.get("warehouse")}):
-            stock.recompute_reserved(erp, item_code, warehouse)
+        selling.update_reserved_qty(erp, erp._get_raw("Sales Order", name))
 
 
 def unlink_payment_references(erp, doctype: str, name: str) -> None:
@@ -1099,6 +1113,7 @@ class DeliveryNote(SellingDocument):
         for row in doc.get("items") or []:
             if cint(row.get("is_stock_item")) and not row.get("warehouse"):
                 raise X.WarehouseRequired(f"Warehouse required for stock Item {row.get('item_code')}")
+        selling.make_packing_list(self.erp, doc, old)
         doc["status"] = "Draft"
 
     def on_submit(self, doc, via_insert):
@@ -1577,6 +1592,26 @@ class StockReconciliation(Controller):
         stock.cancel_sl_entries(self.erp, self.erp._get_raw("Stock Reconciliation", doc["name"]))
 
 
+class ProductBundle(Controller):
+    """ERPNext's ProductBundle: named after its item, which must not be a stock item."""
+
+    def autoname(self, doc):
+        return doc.get("new_item_code")
+
+    def validate(self, doc, old):
+        item = self.erp._get_raw("Item", doc.get("new_item_code")) or {}
+        if cint(item.get("is_stock_item")):
+            raise E.ValidationError(f"Parent Item {doc.get('new_item_code')} must not be a Stock Item")
+        if cint(item.get("is_fixed_asset")):
+            raise E.ValidationError(f"Parent Item {doc.get('new_item_code')} must not be a Fixed Asset")
+        for row in doc.get("items") or ():
+            other = self.erp._get_raw("Product Bundle", row.get("item_code"))
+            if other is not None and not cint(other.get("disabled")):
+                raise E.ValidationError(f"Row #{row.get('idx')}: Child Item should not be a Product Bundle. "
+                                        f"Please remove Item {bold(row.get('item_code'))} and Save")
+        validate_uom_is_integer(self.erp, doc, "uom", "qty")
+
+
 class CurrencyExchange(Controller):
     def autoname(self, doc):
         purpose = ""
@@ -1610,6 +1645,7 @@ CONTROLLERS = {
     "Payment Entry": PaymentEntry,
     "Stock Entry": StockEntry,
     "Stock Reconciliation": StockReconciliation,
+    "Product Bundle": ProductBundle,
 }
 
 

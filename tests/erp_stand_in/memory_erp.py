@@ -176,7 +176,8 @@ class MemoryERP:
         ``doc_events``: inline, inside the transaction (an exception aborts it), or, with
         ``after_commit=True``, once the outermost transaction has committed (never on rollback).
         Events: before_insert, validate, before_submit, after_insert, on_update, on_submit,
-        before_cancel, on_cancel, on_update_after_submit, on_trash, after_delete.
+        before_cancel, on_cancel, on_update_after_submit, on_change (after each of those saves,
+        and on a status written by :meth:`update_status`), on_trash, after_delete.
         Returns a function that removes the hook."""
         key = (doctype, event)
         entry = (callback, bool(after_commit))
@@ -623,6 +624,16 @@ class MemoryERP:
         with self._lock:
             return get_payment_entry(self, dt, dn, party_amount, bank_account, reference_date)
 
+    def update_status(self, name: str, status: str) -> Doc:
+        """ERPNext's ``sales_order.update_status(status, name)`` behind the Close ("Closed"), Hold
+        ("On Hold") and Re-open / Resume ("Draft") buttons: the status is written straight, which
+        fires only ``on_change`` (no on_update / on_submit / on_update_after_submit), and the
+        reserved quantities move in the Bins without any Stock Ledger Entry or Bin event."""
+        from .selling import update_status
+
+        with self.transaction():
+            return update_status(self, name, status)
+
     def stock_balance(self, item_code: str, warehouse: str) -> float:
         """``erpnext.stock.utils.get_stock_balance``: the actual qty of the Bin (0 without one)."""
         with self._lock:
@@ -694,6 +705,7 @@ class MemoryERP:
         else:
             ctrl.on_update(doc, None)
             self._fire(doctype, "on_update", self._get_raw(doctype, doc["name"]))
+        self._fire(doctype, "on_change", self._get_raw(doctype, doc["name"]))
         return self._public(doctype, doc["name"])
 
     def _update(self, doctype: str, name: str, values: Doc) -> Doc:
@@ -750,6 +762,7 @@ class MemoryERP:
         else:
             ctrl.on_update(doc, old)
             self._fire(doctype, "on_update", self._get_raw(doctype, name))
+        self._fire(doctype, "on_change", self._get_raw(doctype, name))
         return self._public(doctype, name)
 
     def _update_single(self, spec: DocTypeSpec, old: Doc, values: Doc) -> Doc:
@@ -760,6 +773,7 @@ class MemoryERP:
         doc["modified"] = self.clock.stamp()
         self._store(spec.name, doc)
         self._fire(spec.name, "on_update", doc)
+        self._fire(spec.name, "on_change", doc)
         return self._public(spec.name, spec.name)
 
     def _update_after_submit(self, spec: DocTypeSpec, ctrl, doc: Doc, old: Doc) -> Doc:
@@ -774,6 +788,7 @@ class MemoryERP:
         self._store(spec.name, doc)
         ctrl.on_update_after_submit(doc, old)
         self._fire(spec.name, "on_update_after_submit", self._get_raw(spec.name, name))
+        self._fire(spec.name, "on_change", self._get_raw(spec.name, name))
         return self._public(spec.name, name)
 
     def _cancel(self, doctype: str, name: str) -> Doc:
@@ -798,6 +813,7 @@ class MemoryERP:
         self._fire(doctype, "on_cancel", self._get_raw(doctype, name))
         ignore = set(ctrl.ignore_linked_doctypes) | {"Stock Ledger Entry", "GL Entry", "Payment Ledger Entry"}
         self._check_no_links(doctype, name, "Cancel", ignore)
+        self._fire(doctype, "on_change", self._get_raw(doctype, name))
         return self._public(doctype, name)
 
     def _delete(self, doctype: str, name: str) -> None:

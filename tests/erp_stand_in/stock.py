@@ -4,7 +4,7 @@ For each ledger row of a voucher, in order: the SLE is created and submitted (it
 on_submit events fire while the Bin still shows the quantity before this row), then the Bin is
 created if missing and updated (a shortage raises NegativeStockError with the shortfall), then the
 next row. Stock Reconciliation rows carry ``actual_qty`` 0 and the new level in
-``qty_after_transaction``. Reserved quantity is recomputed from the open Sales Orders.
+``qty_after_transaction``. Reserved quantity is recomputed from the open Sales Orders (:func:`reserved_qty`).
 """
 
 from __future__ import annotations
@@ -236,18 +236,56 @@ def cancel_sl_entries(erp, voucher: dict) -> None:
         set_bin(erp, b, actual_qty=qty1, stock_value=value1, valuation_rate=rate1)
 
 
-def recompute_reserved(erp, item_code: str, warehouse: str) -> None:
-    """Bin.reserved_qty = what submitted, open Sales Orders still have to deliver from this warehouse."""
-    reserved = 0.0
+#: Sales Order statuses whose lines reserve nothing (``get_reserved_qty``: ``status not in ('On Hold', 'Closed')``)
+NOT_RESERVING = ("On Hold", "Closed")
+
+
+def reserved_qty(erp, item_code: str, warehouse: str) -> float:
+    """``erpnext.stock.stock_balance.get_reserved_qty`` (ERPNext 15.71.1): over the submitted Sales
+    Orders that are neither On Hold nor Closed, the stock quantity still to deliver of (a) their
+    lines of this item from this warehouse and (b) their Packed Items of it (the components of a
+    Product Bundle line; the bundle's own item is not a stock item and reserves nothing), each
+    scaled by the line's (qty - delivered_qty) / qty. A line delivered beyond its qty counts 0;
+    with Selling Settings "dont_reserve_sales_order_qty_on_sales_return", returned qty is not
+    reserved again. Lines delivered by the supplier reserve nothing."""
+    dont_reserve_on_return = cint(erp.get_single_value("Selling Settings", "dont_reserve_sales_order_qty_on_sales_return"))
+    total = 0.0
     for so in erp._all("Sales Order"):
-        if cint(so.get("docstatus")) != 1 or so.get("status") in ("Closed",):
+        if cint(so.get("docstatus")) != 1 or so.get("status") in NOT_RESERVING:
             continue
-        for row in so.get("items") or ():
+        rows = {r.get("name"): r for r in so.get("items") or ()}
+
+        def still_to_deliver(row) -> float | None:
+            if row is None or cint(row.get("delivered_by_supplier")):
+                return None
+            qty, delivered = flt(row.get("qty")), flt(row.get("delivered_qty"))
+            if not qty or qty < delivered:
+                return None
+            returned = flt(row.get("returned_qty")) if dont_reserve_on_return else 0.0
+            return (qty - delivered - returned) / qty
+
+        for row in rows.values():
             if ci(row.get("item_code")) != ci(item_code) or ci(row.get("warehouse")) != ci(warehouse):
                 continue
-            if not cint(row.get("is_stock_item")) or cint(row.get("delivered_by_supplier")):
+            share = still_to_deliver(row)
+            if share is not None:
+                total += flt(row.get("stock_qty")) * share
+        for packed in so.get("packed_items") or ():
+            if ci(packed.get("item_code")) != ci(item_code) or ci(packed.get("warehouse")) != ci(warehouse):
                 continue
-            pending = flt(row.get("stock_qty")) - flt(row.get("delivered_qty")) * flt(row.get("conversion_factor") or 1)
-            reserved += max(pending, 0.0)
+            if ci(packed.get("item_code")) == ci(packed.get("parent_item")):
+                continue
+            share = still_to_deliver(rows.get(packed.get("parent_detail_docname")))
+            if share is not None:
+                total += flt(packed.get("qty")) * share
+    return flt(total, 9)
+
+
+def recompute_reserved(erp, item_code: str, warehouse: str) -> None:
+    """``update_bin_qty(item, warehouse, {"reserved_qty": get_reserved_qty(...)})``: the Bin is
+    written straight (``db_update``: no Bin event) and only when the figure changed; its
+    ``modified`` moves with it."""
+    reserved = reserved_qty(erp, item_code, warehouse)
     b = get_or_make_bin(erp, item_code, warehouse)
-    set_bin(erp, b, reserved_qty=flt(reserved, 9))
+    if flt(b.get("reserved_qty")) != reserved:
+        set_bin(erp, b, reserved_qty=reserved)
