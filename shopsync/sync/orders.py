@@ -38,10 +38,16 @@ How an order is written
 - **Currency.** An order in another currency than the company's takes its exchange rate from
   the ERP's Currency Exchange records (the latest on or before the order date, either direction);
   with none the order fails and says which record to add. Never 1 by default.
-- ``po_no`` holds the WooCommerce order number ("45 (shop2)" when the same customer already has
-  an open Sales Order with that number from another site: ERPNext refuses two); the customer
+- ``po_no`` holds the WooCommerce order number, or "45 (shop2)" when another Sales Order of the
+  same customer that is not cancelled (a draft counts) already holds "45" (an order of another
+  site, or one staff entered for the customer's own purchase order 45): ERPNext 15 refuses that
+  at validate unless Selling Settings allow it (golden j1); "45 (shop2, order 45)" if even that is
+  taken. The order's own Sales Order never counts, so a re-import keeps its number. The customer
   note is a Comment on the Sales Order; ``ignore_pricing_rule`` is set so the ERP keeps the
   shop's prices.
+- **Refusals a business customer meets** (credit limit at submit, a line below its valuation
+  rate at save): the order fails whole, its log entry says what to change in the ERP, and
+  **Retry** imports it (:mod:`shopsync.sync.refusals`).
 
 Statuses and updates (the rule)
 ===============================
@@ -83,10 +89,11 @@ from decimal import Decimal
 from typing import Any
 
 from shopsync.erp.errors import DoesNotExistError, DuplicateEntryError, ERPError, LinkExistsError
-from shopsync.sync.failures import SyncFailure, is_transient
+from shopsync.sync.failures import SyncFailure, is_lost_race, is_transient
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import customers as customers_mod
 from shopsync.sync import items as items_mod
+from shopsync.sync import refusals
 from shopsync.sync.links import IN_SYNC, OUT_OF_SYNC, Binder, erp_key
 from shopsync.sync.money import CENT, ZERO, as_number, cents, dec, fmt, split_rate
 from shopsync.sync.site import SiteConfig
@@ -575,14 +582,18 @@ class _Importer:
         return resolver
 
     def po_no(self, customer: str, own: str | None = None) -> str:
-        """The order number, unless another open Sales Order of this customer has it already (an order
-        of another site with the same number): ERPNext refuses two Sales Orders of one customer with
-        one ``po_no`` (unless Selling Settings allow it), so the site's name is added."""
+        """The order number, unless another Sales Order of this customer that is not cancelled has
+        it already (an order of another site with the same number, or a purchase order entered by
+        hand): ERPNext refuses two Sales Orders of one customer with one ``po_no``, drafts included
+        (unless Selling Settings allow it), so the site's name is added, and the order id if even
+        that is taken (a site holds one Sales Order per order id). ``own``: this order's Sales Order."""
         number = str(self.order.get("number") or self.oid)
-        rows = self.erp.find(SO, {"customer": customer, "po_no": number, "docstatus": ("<", 2)}, fields=("name",))
-        if any(r["name"] != own for r in rows):
-            return f"{number} ({self.site.name})"
-        return number
+        candidates = (number, f"{number} ({self.site.name})", f"{number} ({self.site.name}, order {self.oid})")
+        for candidate in candidates:
+            rows = self.erp.find(SO, {"customer": customer, "po_no": candidate, "docstatus": ("<", 2)}, fields=("name",))
+            if not any(r["name"] != own for r in rows):
+                return candidate
+        return candidates[-1]
 
     def resolve(self, resolver: items_mod.ItemResolver, customer: str | None = None, own: str | None = None) -> Resolved:
         refs = resolver.resolve(self.order)
@@ -612,7 +623,7 @@ class _Importer:
             doc = dict(plan.sales_order)
             if amended_from:
                 doc["amended_from"] = amended_from
-            so = self.erp.insert(doc)
+            so = self.save_so(lambda: self.erp.insert(doc), doc)
             self.check_total(so, plan)
             if link is None:
                 self.binder.bind(
@@ -622,7 +633,7 @@ class _Importer:
             else:
                 self.binder.update(link, **self.link_values(plan, so["name"]))
             if plan.submit:
-                so = self.erp.submit(SO, so["name"])
+                so = self.submit_so(so)
             self.add_note(so["name"], plan.customer_note)
             self.bill(so, plan)
         if amended_from:
@@ -640,11 +651,11 @@ class _Importer:
                 changes = diff_sales_order(so, plan)
                 if changes:
                     values = {k: v for k, v in plan.sales_order.items() if k != "doctype"}
-                    so = self.erp.update(SO, so["name"], values)
+                    so = self.save_so(lambda: self.erp.update(SO, so["name"], values), plan.sales_order)
                     self.check_total(so, plan)
                 submitted = False
                 if plan.submit:
-                    so = self.erp.submit(SO, so["name"])
+                    so = self.submit_so(so)
                     submitted = True
                 self.add_note(so["name"], plan.customer_note)
                 billed = self.bill(so, plan)
@@ -676,6 +687,9 @@ class _Importer:
         if docstatus == 2:
             # (the link is left as it is: Frappe refuses to save a document linking to a cancelled one)
             return self.outcome(SKIPPED, f"{status} in the shop; Sales Order {so['name']} already cancelled", sales_order=so["name"])
+        if so.get("status") == "Closed":
+            # ERPNext: "Closed order cannot be cancelled. Unclose to cancel." (golden j2)
+            return self.refuse(link, so, "it is Closed in the ERP: re-open it (Status > Re-open), then Retry")
         if dec(so.get("per_delivered")) > 0:
             return self.refuse(link, so, f"it is delivered ({so.get('per_delivered')} %): make a return in the ERP")
         try:
@@ -689,7 +703,7 @@ class _Importer:
                     state=IN_SYNC, last_error=None, last_synced_at=self.erp.now(),
                 )
                 if docstatus == 0:
-                    self.erp.submit(SO, so["name"])
+                    self.submit_so(so)  # a credit limit may refuse it: the message says what to do
                 self.erp.cancel(SO, so["name"])
         except LinkExistsError as exc:
             return self.refuse(link, so, f"the ERP refuses: {exc}")
@@ -707,6 +721,30 @@ class _Importer:
         return self.outcome(NEEDS_ATTENTION, reason, sales_order=so["name"], customer=so.get("customer"))
 
     # --- helpers -------------------------------------------------------------------------------
+    def save_so(self, write: Any, so: Doc) -> Doc:
+        """Insert or update the Sales Order; a refusal the engine can explain fails the order with
+        words that say what to do (the transaction rolls back whole), any other goes on as it is."""
+        try:
+            return write()
+        except ERPError as exc:
+            if exc.transient or is_lost_race(exc):
+                raise
+            reason = refusals.save_refused(self.erp, so, str(self.order.get("number") or self.oid), exc)
+            if reason is None:
+                raise
+            raise OrderFailure(reason) from exc
+
+    def submit_so(self, so: Doc) -> Doc:
+        try:
+            return self.erp.submit(SO, so["name"])
+        except ERPError as exc:
+            if exc.transient or is_lost_race(exc):
+                raise
+            reason = refusals.submit_refused(self.erp, so, str(self.order.get("number") or self.oid), exc)
+            if reason is None:
+                raise
+            raise OrderFailure(reason) from exc
+
     def link_values(self, plan: OrderPlan, so_name: str) -> dict[str, Any]:
         return {
             "erp_name": so_name,
