@@ -20,9 +20,10 @@ def stock_moved(doc, method=None):
 
 
 def reservation_changed(doc, method=None):
-    """Sales Order submit, cancel and update after submit: reserved quantities move without a
-    ledger entry, and the default quantity rule (actual minus reserved) depends on them. (Closing
-    an order fires no document event: the hourly catch-up sees its Bin change.)"""
+    """Sales Order on_change: submit, cancel, update after submit, and Close / Hold / Re-open /
+    Resume (ERPNext's update_status db_sets the status, which fires on_change and nothing else).
+    Reserved quantities move without a ledger entry, and the default quantity rule (actual minus
+    reserved) depends on them. A draft moves nothing (voucher_moves gives no row)."""
     from shopsync.sync.stock import voucher_moves
 
     _note_moves(voucher_moves(doc.as_dict()))

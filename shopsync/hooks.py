@@ -29,10 +29,12 @@ doc_events = {
         "on_update": "shopsync.events.item_changed",
         "on_trash": "shopsync.events.item_trashed",
     },
+    # Reservations: a submitted Sales Order moves Bin.reserved_qty without any ledger entry, and
+    # so do Close, Hold, Re-open and Resume: ERPNext's update_status writes the status with
+    # db_set, which fires on_change only (and rewrites the Bins straight, no Bin event).
+    # on_change also ends every submit, cancel and update after submit.
     "Sales Order": {
-        "on_submit": "shopsync.events.reservation_changed",
-        "on_cancel": "shopsync.events.reservation_changed",
-        "on_update_after_submit": "shopsync.events.reservation_changed",
+        "on_change": "shopsync.events.reservation_changed",
     },
     # Orders out: a fully delivered Sales Order marks its order completed (sites that ask).
     "Delivery Note": {

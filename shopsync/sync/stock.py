@@ -2,8 +2,9 @@
 
 Plain Python (no ``frappe``). Three ways in, one way out:
 
-- at once: the Frappe edge notes each Stock Ledger Entry (and Sales Order submit/cancel, whose
-  reservation moves ``reserved_qty`` without any ledger entry) in a :class:`StockEvents` and,
+- at once: the Frappe edge notes each Stock Ledger Entry (and each change of a submitted Sales
+  Order: submit, cancel, Close, Hold, Re-open, whose reservation moves ``reserved_qty`` without
+  any ledger entry; its Product Bundle lines through their Packed Items) in a :class:`StockEvents` and,
   **after the commit**, calls :func:`stock_moved`. It never reads stock (in ERPNext 15 the entry's
   ``on_submit`` runs before its Bin moves) and never calls a shop. Item codes go to a Redis set
   per site (:class:`PendingStock`); a site has at most one job scheduled (:func:`run_stock_job`),
@@ -784,11 +785,17 @@ def stock_moved(
 def voucher_moves(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(item code, warehouse) of a document's rows: a Stock Ledger Entry, or a voucher whose rows
     change a Bin without any ledger entry (a Sales Order's reservation: ``reserved_qty`` moves
-    on submit, cancel and close, and the default rule subtracts it)."""
+    on submit, cancel, Close, Hold, Re-open and Resume, and the default rule subtracts it).
+
+    A Product Bundle line reserves its components, not itself (ERPNext's ``get_reserved_qty``
+    reads the order's Packed Items), so the ``packed_items`` rows count too. A draft moves
+    nothing: ``[]``."""
     if doc.get("item_code"):
         return [(doc["item_code"], doc.get("warehouse"))]
+    if not int(doc.get("docstatus") or 0):
+        return []
     out = []
-    for row in doc.get("items") or ():
+    for row in [*(doc.get("items") or ()), *(doc.get("packed_items") or ())]:
         for field in ("warehouse", "s_warehouse", "t_warehouse"):
             if row.get("item_code") and row.get(field):
                 out.append((row["item_code"], row[field]))
