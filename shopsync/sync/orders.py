@@ -97,6 +97,7 @@ from shopsync.sync import refusals
 from shopsync.sync.links import IN_SYNC, OUT_OF_SYNC, Binder, erp_key
 from shopsync.sync.money import CENT, ZERO, as_number, cents, dec, fmt, split_rate
 from shopsync.sync.site import SiteConfig
+from shopsync.woocommerce.errors import WooError
 
 log = logging.getLogger(__name__)
 
@@ -891,7 +892,8 @@ def import_order(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any 
 
 
 def _is_woo_error(exc: BaseException) -> bool:
-    return any(cls.__name__ == "WooError" for cls in type(exc).__mro__)
+    """The shop's own refusal (a product gone, a bad key...): said on the order, no traceback."""
+    return isinstance(exc, WooError)
 
 
 # ------------------------------------------------------------------------------------------------

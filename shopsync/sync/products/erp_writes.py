@@ -20,11 +20,16 @@ from shopsync.sync.products.catalogue import Key
 from shopsync.sync.products.engine import KIND, Engine, is_live, pending_key
 from shopsync.sync.products.plan import Op
 from shopsync.sync.products.results import ProductSyncError, ResultMark
+from shopsync.woocommerce.errors import WooError
 
 log = logging.getLogger(__name__)
 
 
 def error_text(exc: BaseException) -> str:
+    """What a failed pair's link and the run's errors say: a shop's error (a WooError) in its own
+    plain sentence with WooCommerce's code, never a key or secret; an ERP's refusal as it said it."""
+    if isinstance(exc, WooError):
+        return str(exc)
     return str(exc) or type(exc).__name__
 
 

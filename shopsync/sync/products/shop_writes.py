@@ -17,6 +17,7 @@ from shopsync.sync.products.catalogue import Key, as_int, chunks
 from shopsync.sync.products.engine import Engine, is_live
 from shopsync.sync.products.erp_writes import bind, gone_item_values, note_error, state_after, update_link
 from shopsync.sync.products.plan import Op
+from shopsync.woocommerce.client import BatchItemError
 
 ERP_CHUNK = 100  # links recorded per ERP transaction
 
@@ -171,15 +172,14 @@ def _payload(eng: Engine, code: str, key: Key | None) -> dict:
                               attribute_options=eng.attribute_options(code) if canon["kind"] == pm.VARIABLE else None)
 
 
-def _batch_error_text(eng: Engine, op: Op, sent: Mapping[str, Any], err: Any) -> str:
-    code = getattr(err, "code", "") or ""
-    data = getattr(err, "data", None) or {}
+def _batch_error_text(eng: Engine, op: Op, sent: Mapping[str, Any], err: BatchItemError) -> str:
+    code = err.code or ""
     if code == "product_invalid_sku":
-        other_id = as_int(data.get("resource_id"))
+        other_id = as_int((err.data or {}).get("resource_id"))
         return sku_clash_message(pm.text(sent.get("sku")) or op.code, op.code, None, eng.link_of_object(other_id),
                                  other_product=other_id)
     what = "create" if op.key is None else "update"
-    return f"The shop refused to {what} the product of item {op.code}: {getattr(err, 'message', '') or code} ({code})"
+    return f"The shop refused to {what} the product of item {op.code}: {err.message or code} ({code})"
 
 
 def _attrs_changed(parent: Mapping[str, Any], attrs: list[dict]) -> bool:
