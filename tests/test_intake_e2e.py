@@ -260,11 +260,14 @@ def test_an_order_failing_for_a_reason_that_may_pass_is_queued_again_not_failed(
     enq.work()
     entry = [e for e in entries(erp, resource="order", resource_id=order["id"]) if e["status"] != "Skipped"][0]
     assert entry["status"] == "Queued" and entry["next_attempt_at"], entry
+    # the order's own words, as the log entry and its attempts keep them
+    assert entry["error"].startswith("the shop did not answer for product 16") and entry["error"] in entry["attempt_log"]
     sim.faults.clear()
     erp.clock.advance(minutes=1)
     deliveries.sweep(rt)
     enq.work()
-    assert erp.get(LOG, entry["name"])["status"] == "Done"
+    done = erp.get(LOG, entry["name"])
+    assert done["status"] == "Done" and done["outcome"].startswith("created: Sales Order") and not done.get("error")
 
 
 def test_an_order_trashed_in_the_shop_stays_cancelled_whatever_order_its_deliveries_take(world):

@@ -296,6 +296,8 @@ def import_customers(
     """Every customer of the shop into the ERP (matched by link, then e-mail; never duplicated).
     Resumable: ``resume_from=summary.state`` continues after the last customer id done."""
     from shopsync.sync.customers import import_customer
+    from shopsync.sync.outcome import FAILED as LOG_FAILED
+    from shopsync.sync.outcome import Outcome
 
     last_id = int((resume_from or {}).get("last_id") or 0)
     summary = CustomerSummary(state={"last_id": last_id, "done": False})
@@ -305,12 +307,12 @@ def import_customers(
             continue
         summary.seen += 1
         try:
-            status, message = import_customer(erp, site, payload)
+            outcome = import_customer(erp, site, payload)
         except Exception as exc:  # noqa: BLE001 - one bad customer never stops the others
-            status, message = "Failed", f"{type(exc).__name__}: {exc}"
-        if status == "Failed":
-            summary.failed.append((cid, message))
-        elif "created" in message.split(";")[0]:
+            outcome = Outcome(LOG_FAILED, f"{type(exc).__name__}: {exc}")
+        if outcome.failed:
+            summary.failed.append((cid, outcome.message))
+        elif "created" in outcome.message.split(";")[0]:
             summary.created += 1
         else:
             summary.found += 1

@@ -39,6 +39,7 @@ from rapidfuzz import fuzz
 from shopsync.erp.errors import DoesNotExistError
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync.links import Binder, erp_key
+from shopsync.sync.outcome import DONE, FAILED, SKIPPED, Outcome
 from shopsync.sync.site import SiteConfig
 from shopsync.sync.runtime import shop_client
 
@@ -396,40 +397,36 @@ def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str,
 
 # --- customer webhooks ------------------------------------------------------------------------------
 
-def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any]) -> Any:
+def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any]) -> Outcome:
     """customer.created / customer.updated: find or make the customer, its addresses and contact."""
-    from shopsync.sync.deliveries import Outcome
-
     if event == "deleted":
         return _customer_deleted(rt, site, int((payload or {}).get("id") or 0))
-    status, message = import_customer(rt.erp, site, payload)
-    return Outcome(status, message)
+    return import_customer(rt.erp, site, payload)
 
 
-def _customer_deleted(rt: Any, site: SiteConfig, woo_id: int) -> Any:
+def _customer_deleted(rt: Any, site: SiteConfig, woo_id: int) -> Outcome:
     """customer.deleted: once the shop confirms the customer is gone (404), its link goes Not
     linked; the ERPNext Customer, its addresses, contacts and orders stay as they are."""
-    from shopsync.sync.deliveries import Outcome
     from shopsync.sync.links import NOT_LINKED
 
     with shop_client(rt, site) as client:
         if client.get_unless_gone(f"customers/{woo_id}") is not None:
-            return Outcome("Skipped", f"customer {woo_id} is still in the shop: the deletion was not applied")
+            return Outcome(SKIPPED, f"customer {woo_id} is still in the shop: the deletion was not applied")
     binder = Binder(erp := rt.erp, site.name)
     link = binder.get("Customer", woo_id)
     if link is None or link.get("state") == NOT_LINKED:
-        return Outcome("Skipped", f"customer {woo_id} deleted in the shop; it was not linked")
+        return Outcome(SKIPPED, f"customer {woo_id} deleted in the shop; it was not linked")
     with erp.transaction():
         binder.update(link, state=NOT_LINKED, last_synced_at=erp.now(),
                       last_error=f"The customer was deleted in the shop ({erp.now()}); the ERPNext customer stays.")
-    return Outcome("Done", f"customer {woo_id} deleted in the shop: {link.get('erp_name')} is no longer linked (it stays)")
+    return Outcome(DONE, f"customer {woo_id} deleted in the shop: {link.get('erp_name')} is no longer linked (it stays)")
 
 
-def import_customer(erp: ERP, site: SiteConfig, payload: dict[str, Any]) -> tuple[str, str]:
-    """One WooCommerce customer (wc/v3 JSON) into the ERP: (Done|Failed, what happened)."""
+def import_customer(erp: ERP, site: SiteConfig, payload: dict[str, Any]) -> Outcome:
+    """One WooCommerce customer (wc/v3 JSON) into the ERP: Done or Failed, with what happened."""
     woo_id = int((payload or {}).get("id") or 0)
     if not woo_id or "email" not in payload:
-        return "Failed", "the payload holds no customer"
+        return Outcome(FAILED, "the payload holds no customer")
     billing = dict(payload.get("billing") or {})
     if not billing.get("email"):
         billing["email"] = payload.get("email")
@@ -440,4 +437,4 @@ def import_customer(erp: ERP, site: SiteConfig, payload: dict[str, Any]) -> tupl
     with erp.transaction():
         result = resolve_customer(erp, site, as_order)
     verb = "created" if result.created else "found"
-    return "Done", "; ".join([f"customer {result.customer} {verb}"] + result.notes)
+    return Outcome(DONE, "; ".join([f"customer {result.customer} {verb}"] + result.notes))

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable
 
 from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
+from shopsync.sync.outcome import DONE, FAILED, SKIPPED, Outcome  # noqa: F401 - Outcome: what handlers return
 from shopsync.sync.runtime import Runtime, current, shop_client
 from shopsync.sync.site import SiteConfig
 from shopsync.woocommerce.errors import NotFoundError
@@ -41,17 +42,12 @@ STALE_PROCESSING = 15 * 60
 SWEEP_AFTER = 60  # a Queued entry this old with no job behind it is queued again
 
 #: resource -> "module:function" with signature (rt, site, event, payload) -> Outcome
+#: (:mod:`shopsync.sync.outcome`: the type the log stores as it is)
 HANDLERS = {
     "order": "shopsync.sync.orders:handle_delivery",
     "product": "shopsync.sync.products:handle_delivery",
     "customer": "shopsync.sync.customers:handle_delivery",
 }
-
-
-@dataclasses.dataclass
-class Outcome:
-    status: str  # Done, Skipped or Failed
-    message: str = ""
 
 
 class PermanentError(Exception):
@@ -60,7 +56,7 @@ class PermanentError(Exception):
 
 class TransientError(Exception):
     """Raised by a handler for a failure that may pass (the shop or the database busy): the entry
-    is queued again with backoff."""
+    is queued again with backoff (as for an Outcome that is ``retryable``)."""
 
     transient = True
 
@@ -153,12 +149,16 @@ def _run_handler(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> Outcom
     payload = json.loads(entry["payload"])
     for attempt in range(RACE_RETRIES + 1):
         try:
-            return _as_outcome(handler(rt, site, entry.get("event") or "", payload))
+            outcome = handler(rt, site, entry.get("event") or "", payload)
         except Exception as exc:  # noqa: BLE001
             if not is_lost_race(exc) or attempt == RACE_RETRIES:
                 raise
             # another job took the same key first: its transaction committed, ours rolled back
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            continue
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"the {entry['resource']} handler answered {outcome!r}, not an Outcome")
+        return outcome
     raise AssertionError("unreachable")
 
 
@@ -167,22 +167,20 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
     attempts = int(entry.get("attempts") or 0) + 1
     with erp.transaction():
         erp.update(LOG_DOCTYPE, entry["name"], {"status": "Processing", "attempts": attempts, "processing_started_at": erp.now()})
-    values: dict[str, Any]
     try:
         outcome = _run_handler(rt, site, entry)
-        if outcome.status == "Failed":
-            values = {"status": "Failed", "error": outcome.message or "failed", "outcome": None, "next_attempt_at": None}
-        else:
-            values = {"status": outcome.status, "outcome": outcome.message or None, "error": None, "next_attempt_at": None}
+        again = outcome.failed and outcome.retryable  # a failure that may pass: another attempt later
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
         message = str(exc) if isinstance(exc, PermanentError) else f"{type(exc).__name__}: {exc}"
-        if (is_transient(exc) or is_lost_race(exc)) and attempts < MAX_ATTEMPTS:
+        outcome = Outcome(FAILED, message, retryable=is_transient(exc) or is_lost_race(exc), error=exc)
+        again = True
+    values = {**outcome.log_values(), "next_attempt_at": None}
+    if again:
+        if outcome.retryable and attempts < MAX_ATTEMPTS:
             delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-            values = {"status": "Queued", "error": message, "next_attempt_at": _plus(erp.now(), delay)}
-        else:
-            values = {"status": "Failed", "error": message, "next_attempt_at": None}
+            values.update(status="Queued", next_attempt_at=_plus(erp.now(), delay))
         # every attempt's reason stays readable on the entry, not only the last one
-        values["attempt_log"] = _attempt_line(entry, attempts, erp.now(), message)
+        values["attempt_log"] = _attempt_line(entry, attempts, erp.now(), values["error"])
         log.info("shopsync: delivery %s of %s: %s after attempt %s", entry["name"], site.name, values["status"], attempts)
     values["finished_at"] = erp.now()
     with erp.transaction():
@@ -194,19 +192,6 @@ def _attempt_line(entry: dict[str, Any], attempt: int, now: str, message: str) -
     line = f"{now} attempt {attempt}: {message}"[:1000]
     before = (entry.get("attempt_log") or "").rstrip("\n")
     return f"{before}\n{line}" if before else line
-
-
-def _as_outcome(result: Any) -> Outcome:
-    """Handlers may answer with an Outcome or with their own outcome object (status + message)."""
-    if isinstance(result, Outcome):
-        return result
-    status = str(getattr(result, "status", "done")).lower()
-    message = getattr(result, "message", None) or getattr(result, "reason", None) or ""
-    if status in ("failed", "error"):
-        raise PermanentError(message or "failed")
-    if status in ("skipped", "stale", "ignored"):
-        return Outcome("Skipped", message)
-    return Outcome("Done", message or status)
 
 
 #: Why Retry refuses an entry, by status.

@@ -96,6 +96,10 @@ from shopsync.sync import items as items_mod
 from shopsync.sync import refusals
 from shopsync.sync.links import IN_SYNC, OUT_OF_SYNC, Binder, erp_key
 from shopsync.sync.money import CENT, ZERO, as_number, cents, dec, fmt, split_rate
+from shopsync.sync.outcome import DONE as LOG_DONE
+from shopsync.sync.outcome import FAILED as LOG_FAILED
+from shopsync.sync.outcome import SKIPPED as LOG_SKIPPED
+from shopsync.sync.outcome import Outcome
 from shopsync.sync.site import SiteConfig
 from shopsync.woocommerce.errors import WooError
 
@@ -195,7 +199,12 @@ class OrderPlan:
 
 
 @dataclasses.dataclass
-class OrderOutcome:
+class OrderOutcome(Outcome):
+    """What the import of one order did, in the order's own words (``status``: created, updated,
+    cancelled, skipped, failed, needs attention). It is the delivery's :class:`Outcome` too: the
+    log files created, updated and cancelled as Done ("created: Sales Order SO-0001"), skipped as
+    Skipped, failed and needs attention as Failed ("Needs attention: ...")."""
+
     order_id: int
     status: str  # created, updated, cancelled, skipped, failed, needs attention
     reason: str = ""
@@ -216,6 +225,20 @@ class OrderOutcome:
             parts.append("; ".join(self.diff))
         parts.extend(self.notes)
         return ". ".join(p for p in parts if p)
+
+    @property
+    def log_status(self) -> str:
+        if self.status in (FAILED, NEEDS_ATTENTION):
+            return LOG_FAILED
+        return LOG_SKIPPED if self.status == SKIPPED else LOG_DONE
+
+    @property
+    def log_text(self) -> str:
+        if self.status in (FAILED, SKIPPED):
+            return self.message
+        if self.status == NEEDS_ATTENTION:
+            return "Needs attention: " + self.message
+        return f"{self.status}: {self.message}".rstrip(": ")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -900,8 +923,9 @@ def _is_woo_error(exc: BaseException) -> bool:
 # The job behind order webhooks (see shopsync.sync.deliveries.HANDLERS)
 # ------------------------------------------------------------------------------------------------
 
-def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any]) -> Any:
-    """order.created / order.updated / order.deleted. Transient failures raise (the job retries)."""
+def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any]) -> Outcome:
+    """order.created / order.updated / order.deleted: the order's import (an :class:`OrderOutcome`),
+    or why there was none. A failure that may pass is ``retryable`` (the job tries again later)."""
     try:
         client = rt.client_for(site)
     except Exception:  # noqa: BLE001 - no client: items are made from the lines alone
@@ -914,19 +938,16 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: dict[str, An
             close()
 
 
-def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], client: Any) -> Any:
-    from shopsync.sync.deliveries import Outcome
-
+def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], client: Any) -> Outcome:
     order = payload
     if event == "deleted" or "line_items" not in (payload or {}):
         oid = int((payload or {}).get("id") or 0)
         if not oid:
-            return Outcome("Failed", "the delivery holds no order id")
+            return Outcome(LOG_FAILED, "the delivery holds no order id")
         if client is None:
             # a deletion is acted on only once the shop confirms it; try again when it can be asked
-            from shopsync.sync.deliveries import TransientError
-
-            raise TransientError(f"order {oid}: the shop could not be asked whether the order is gone")
+            return Outcome(LOG_FAILED, f"order {oid}: the shop could not be asked whether the order is gone",
+                           retryable=True)
         # The shop is asked first: a signed body can be re-labelled or replayed as a deletion.
         # Only a 404 or a trashed order cancels; otherwise the order as the shop holds it is imported.
         fetched = client.get_unless_gone(f"orders/{oid}")
@@ -934,26 +955,11 @@ def _handle(rt: Any, site: SiteConfig, event: str, payload: dict[str, Any], clie
             # Trashed or deleted in the shop: treat as cancelled when a Sales Order exists.
             link = Binder(rt.erp, site.name).get("Order", oid)
             if link is None:
-                return Outcome("Skipped", f"order {oid} deleted in the shop before it was imported")
+                return Outcome(LOG_SKIPPED, f"order {oid} deleted in the shop before it was imported")
             order = _deleted_order_stub(rt.erp, link, oid)
         else:
             order = fetched
-    outcome = import_order(rt.erp, site, order, client)
-    return as_delivery_outcome(outcome)
-
-
-def as_delivery_outcome(outcome: OrderOutcome) -> Any:
-    from shopsync.sync.deliveries import Outcome, TransientError
-
-    if outcome.status == FAILED:
-        if outcome.retryable:
-            raise TransientError(outcome.message) from outcome.error
-        return Outcome("Failed", outcome.message)
-    if outcome.status == NEEDS_ATTENTION:
-        return Outcome("Failed", "Needs attention: " + outcome.message)
-    if outcome.status == SKIPPED:
-        return Outcome("Skipped", outcome.message)
-    return Outcome("Done", f"{outcome.status}: {outcome.message}".rstrip(": "))
+    return import_order(rt.erp, site, order, client)
 
 
 def _deleted_order_stub(erp: ERP, link: Doc, oid: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from shopsync.erp.port import ERP
 from shopsync.sync import product_mapping as pm
 from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, link_target
+from shopsync.sync.outcome import DONE, FAILED, SKIPPED, Outcome
 from shopsync.sync.products.apply import apply
 from shopsync.sync.products.catalogue import as_int, fetch_shop, key_of
 from shopsync.sync.products.engine import KIND, Engine, is_live
@@ -24,25 +25,23 @@ from shopsync.sync.site import SiteConfig
 # ================================================================================================
 
 
-def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str, Any]):
+def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str, Any]) -> Outcome:
     """A product.created / updated / deleted delivery (also a variation's: type "variation").
 
-    Returns a :class:`shopsync.sync.deliveries.Outcome`: Done, Skipped (nothing changed, the echo
-    of our own write, blacklisted, not taken by the site's direction) or Failed (with the reason).
+    Returns what the log stores: Done, Skipped (nothing changed, the echo of our own write,
+    blacklisted, not taken by the site's direction) or Failed (with the reason).
     """
-    from shopsync.sync.deliveries import Outcome
-
     erp = rt.erp
     if not isinstance(payload, Mapping) or (payload.get("code") and not payload.get("id")):
         what = payload.get("code", "empty") if isinstance(payload, Mapping) else "not an object"
-        return Outcome("Skipped", f"No product in the delivery ({what})")
+        return Outcome(SKIPPED, f"No product in the delivery ({what})")
     pid = as_int(payload.get("id"))
     if event == "deleted" or payload.get("status") == "trash":
         # The shop is asked first: a signed body can be re-labelled or replayed as a deletion.
         with shop_client(rt, site) as client:
             still = client.get_unless_gone(f"products/{pid}")
         if still is not None:
-            return Outcome("Skipped", f"#Woo: {pid} is still in the shop ({still.get('status') or 'present'}):"
+            return Outcome(SKIPPED, f"#Woo: {pid} is still in the shop ({still.get('status') or 'present'}):"
                                       " the deletion was not applied")
         return _product_trashed(erp, site, pid)
 
@@ -56,12 +55,12 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str,
     sku = pm.text(product.get("sku"))
     code = link.get("erp_name") if is_live(link) else None
     if eng.blacklisted(code or "", key, sku):
-        return Outcome("Skipped", f"{pm.woo_label(*key)} is on the blacklist of site {site.name}")
+        return Outcome(SKIPPED, f"{pm.woo_label(*key)} is on the blacklist of site {site.name}")
     if code is None and not site.pulls_products():
-        return Outcome("Skipped", f"{pm.woo_label(*key)} is not linked and the site does not take products from the shop")
+        return Outcome(SKIPPED, f"{pm.woo_label(*key)} is not linked and the site does not take products from the shop")
     seen = (link or {}).get("woo_modified_gmt") or ""
     if code and seen and (product.get("date_modified_gmt") or "") and product["date_modified_gmt"] < seen:
-        return Outcome("Skipped", f"{pm.woo_label(*key)}: this delivery ({product['date_modified_gmt']}) is older "
+        return Outcome(SKIPPED, f"{pm.woo_label(*key)}: this delivery ({product['date_modified_gmt']}) is older "
                                   f"than the product already synced ({seen})")
 
     def client():
@@ -100,16 +99,16 @@ def handle_delivery(rt: Any, site: SiteConfig, event: str, payload: Mapping[str,
     res = apply(eng, ops) if ops else eng.result
     failures = [r.detail for r in pv.errors + res.errors if r.detail]
     if failures:
-        return Outcome("Failed", "; ".join(dict.fromkeys(failures)))
+        return Outcome(FAILED, "; ".join(dict.fromkeys(failures)))
     if not ops:
         if pv.shop_only:
-            return Outcome("Skipped", f"{pm.woo_label(*key)}: {pv.shop_only[0].detail or 'not taken'}")
+            return Outcome(SKIPPED, f"{pm.woo_label(*key)}: {pv.shop_only[0].detail or 'not taken'}")
         if pv.blacklisted:
-            return Outcome("Skipped", f"{pm.woo_label(*key)} is on the blacklist of site {site.name}")
-        return Outcome("Skipped", f"{pm.woo_label(*key)}: nothing changed since the last sync")
+            return Outcome(SKIPPED, f"{pm.woo_label(*key)} is on the blacklist of site {site.name}")
+        return Outcome(SKIPPED, f"{pm.woo_label(*key)}: nothing changed since the last sync")
     if res.out_of_sync and not (res.created_items or res.updated_items):
-        return Outcome("Done", f"{pm.woo_label(*key)} out of sync: {res.out_of_sync[0].detail}")
-    return Outcome("Done", res.summary())
+        return Outcome(DONE, f"{pm.woo_label(*key)} out of sync: {res.out_of_sync[0].detail}")
+    return Outcome(DONE, res.summary())
 
 
 def _record_clash(eng: Engine, rows: list[Row]) -> None:
@@ -123,23 +122,21 @@ def _record_clash(eng: Engine, rows: list[Row]) -> None:
                 update_link(eng, link, last_error=r.detail[:2000])
 
 
-def _product_trashed(erp: ERP, site: SiteConfig, pid: int):
+def _product_trashed(erp: ERP, site: SiteConfig, pid: int) -> Outcome:
     """product.deleted (a trash; a permanent delete sends nothing): its links go Not linked, the
     items stay. ``pid`` may be a variation's id."""
-    from shopsync.sync.deliveries import Outcome
-
     rows = erp.find(LINK_DOCTYPE, {"site": site.name, "link_type": KIND, "woo_id": pid}, fields=("*",))
     rows += erp.find(LINK_DOCTYPE, {"site": site.name, "link_type": KIND, "woo_variation_id": pid}, fields=("*",))
     rows = [r for r in {r["name"]: r for r in rows}.values() if r.get("state") != NOT_LINKED]
     if not rows:
-        return Outcome("Skipped", f"#Woo: {pid} trashed; it was not linked")
+        return Outcome(SKIPPED, f"#Woo: {pid} trashed; it was not linked")
     with erp.transaction():
         for r in rows:
             erp.update(LINK_DOCTYPE, r["name"], {
                 "state": NOT_LINKED, "last_error": f"The product was deleted in the shop ({erp.now()}); the item stays.",
                 "last_synced_at": erp.now()})
     items = ", ".join(sorted(r.get("erp_name") or "" for r in rows))
-    return Outcome("Done", f"#Woo: {pid} trashed in the shop: item(s) {items} not linked any more")
+    return Outcome(DONE, f"#Woo: {pid} trashed in the shop: item(s) {items} not linked any more")
 
 
 # ================================================================================================
