@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 
 from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
-from shopsync.sync.outcome import DONE, FAILED, SKIPPED, Outcome  # noqa: F401 - Outcome: what handlers return
+from shopsync.sync.outcome import FAILED, Outcome
 from shopsync.sync.runtime import Runtime, current, shop_client
 from shopsync.sync.site import SiteConfig
 from shopsync.woocommerce.errors import NotFoundError

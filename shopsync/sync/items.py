@@ -31,15 +31,7 @@ from shopsync.erp.port import ERP, Doc
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync import product_mapping as pm
 from shopsync.sync.failures import is_transient
-from shopsync.sync.item_factory import (  # noqa: F401 - ItemFailure, woo_item_code, ...: used by the order import
-    DEFAULT_UOM,
-    ItemFactory,
-    ItemFailure,
-    default_item_group,
-    is_leaf_group,
-    variation_attribute_names,
-    woo_item_code,
-)
+from shopsync.sync.item_factory import DEFAULT_UOM, ItemFactory, ItemFailure, variation_attribute_names
 from shopsync.sync.links import Binder
 from shopsync.sync.site import SiteConfig
 
