@@ -67,4 +67,8 @@ scheduler_events = {
 before_uninstall = "shopsync.jobs.before_uninstall"
 after_uninstall = "shopsync.jobs.after_uninstall"
 
-# Nothing of the engine runs at import time; there are no website routes, no boot session data.
+# The desk renders stored outcomes and the shop's error codes in the user's language: their
+# sentences come with the boot (shopsync.desk).
+boot_session = "shopsync.desk.boot_session"
+
+# Nothing of the engine runs at import time; there are no website routes.

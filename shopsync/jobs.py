@@ -134,8 +134,21 @@ def check_webhooks(site_name: str, hourly: bool = False):
     )
     if result.problem:
         _shop_unreachable(doc, result.problem)
+    elif not result.skipped:
+        _shop_answered(doc)
     frappe.db.commit()
     return result.as_dict()
+
+
+#: the Connection status once the webhook check reached the shop after a failure
+CONNECTED_BY_CHECK = "The shop answered the webhook check."
+
+
+def _shop_answered(doc) -> None:
+    # the shop answered: a problem said earlier is not true any more; a status that already says
+    # it is connected (with the test's details) is kept, only its time moves
+    ok, status = frappe.db.get_value(SITE_DOCTYPE, doc.name, ["connection_ok", "connection_status"]) or (0, "")
+    doc.set_connection(True, status if ok and status else CONNECTED_BY_CHECK)
 
 
 def _shop_unreachable(doc, line: str) -> None:
@@ -143,7 +156,7 @@ def _shop_unreachable(doc, line: str) -> None:
     previous = frappe.db.sql("select connection_status from `tabWooCommerce Site` where name = %s for update",
                              doc.name)[0][0] or ""
     # stored as the shop said it, like every other writer of the status (the form shows it as text)
-    doc.db_set("connection_status", f"{frappe.utils.now()}: {line}", update_modified=False)
+    doc.set_connection(False, line)
     if line not in previous:  # a new problem: one comment, not one an hour
         doc.add_comment("Info", frappe.utils.escape_html(line))  # it quotes the shop's answer
     frappe.logger("shopsync").warning(f"WooCommerce Site {doc.name}: {line}")

@@ -12,7 +12,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 APP = REPO / "shopsync"
 
 # The only modules allowed to import frappe (the edge).
-FRAPPE_EDGE = {"api.py", "jobs.py", "events.py", "commands.py", "erp/frappe_erp.py"}
+FRAPPE_EDGE = {"api.py", "desk.py", "jobs.py", "events.py", "commands.py", "erp/frappe_erp.py"}
 
 
 def _imports_frappe(path: pathlib.Path) -> bool:

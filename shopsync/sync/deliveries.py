@@ -27,11 +27,12 @@ import random
 import time
 from typing import Any, Callable, Iterable
 
+from shopsync.sync import outcome_codes
 from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
 from shopsync.sync.outcome import FAILED, Outcome
 from shopsync.sync.runtime import Runtime, current, shop_client
-from shopsync.sync.site import SiteConfig
+from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
 from shopsync.woocommerce.errors import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,8 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
         outcome = Outcome(FAILED, message, retryable=is_transient(exc) or is_lost_race(exc), error=exc)
         again = True
     values = {**outcome.log_values(), "next_attempt_at": None}
+    # what happened, as a code and its values: the desk says it in the user's language
+    values.update(outcome_codes.as_values(outcome.log_status, outcome.log_text))
     if again:
         if outcome.retryable and attempts < MAX_ATTEMPTS:
             delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
@@ -185,7 +188,25 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
     values["finished_at"] = erp.now()
     with erp.transaction():
         erp.update(LOG_DOCTYPE, entry["name"], values)
+    if values["status"] == "Done" and not site.connection_ok:
+        _connected_again(rt, site, values["finished_at"])
     return values["status"]
+
+
+#: the site's Connection status once a delivery from its shop was carried out after a failure
+CONNECTED_BY_DELIVERY = "A delivery from the shop was received and carried out."
+
+
+def _connected_again(rt: Runtime, site: SiteConfig, now: str) -> None:
+    """A delivery carried out proves the shop and shopsync talk again: the site's Connection
+    status stops saying it cannot connect (it said so until the next test or hourly check)."""
+    try:
+        with rt.erp.transaction():
+            rt.erp.set_values(SITE_DOCTYPE, site.name, {"connection_ok": 1, "connection_status": CONNECTED_BY_DELIVERY,
+                                                        "connection_checked_at": now})
+        site.connection_ok = True
+    except Exception as exc:  # noqa: BLE001 - a status line is never worth failing a delivery
+        log.warning("shopsync: connection status of %s not updated (%s)", site.name, type(exc).__name__)
 
 
 def _attempt_line(entry: dict[str, Any], attempt: int, now: str, message: str) -> str:
@@ -225,7 +246,7 @@ def retry(rt: Runtime, names: Iterable[str]) -> RetryReport:
             continue
         with rt.erp.transaction():
             rt.erp.update(LOG_DOCTYPE, name, {"status": "Queued", "next_attempt_at": None, "error": None, "outcome": None,
-                                              "attempts": 0})
+                                              "outcome_code": None, "outcome_args": None, "attempts": 0})
         queue_resource(rt, entry["site"], entry["resource"], entry["resource_id"])
         report.queued.append(name)
     return report
@@ -238,7 +259,8 @@ def sweep(rt: Runtime) -> int:
     for entry in rt.erp.find(LOG_DOCTYPE, {"status": "Processing"}, fields=("name", "processing_started_at")):
         if str(entry.get("processing_started_at") or "") <= stale_before:
             with rt.erp.transaction():
-                rt.erp.update(LOG_DOCTYPE, entry["name"], {"status": "Queued", "error": "The worker stopped during the job; queued again"})
+                rt.erp.update(LOG_DOCTYPE, entry["name"], {"status": "Queued", "error": "The worker stopped during the job; queued again",
+                                                           **outcome_codes.as_values("Failed", "The worker stopped during the job")})
     queued_before = _plus(now, -SWEEP_AFTER)
     keys = set()
     for entry in rt.erp.find(

@@ -223,6 +223,10 @@ def _receive(rt: Runtime, site_name: str | None, raw_body: bytes, headers: Mappi
     if problem:
         entry["status"] = "Failed"
         entry["error"] = problem
+    if entry["status"] != "Queued":  # what happened, as a code and its values (shopsync.sync.outcome_codes)
+        from shopsync.sync import outcome_codes
+
+        entry.update(outcome_codes.as_values(entry["status"], entry.get("error") or entry.get("outcome")))
     entry["dedupe_key"] = dedupe_key(site.name, entry["resource"], entry.get("resource_id") or "",
                                      entry.get("date_modified_gmt") or "", entry["body_sha256"])
     try:

@@ -78,6 +78,9 @@ class SiteConfig:
     sync_images: bool = False
     item_group: str = DEFAULT_ITEM_GROUP
     blacklisted_lines: str = REFUSE_BLACKLISTED
+    #: the site's Connection status says the shop answers (a failed check or test clears it; a
+    #: delivery carried out sets it again, so a stale "cannot connect" does not outlive the fix)
+    connection_ok: bool = True
     placeholder_item: str = ""
     payment_methods: dict[str, str] = dataclasses.field(default_factory=dict)
     categories: dict[int, str] = dataclasses.field(default_factory=dict)
@@ -176,6 +179,7 @@ class SiteConfig:
             sync_images=bool(doc.get("sync_images")),
             item_group=doc.get("item_group") or DEFAULT_ITEM_GROUP,
             blacklisted_lines=doc.get("blacklisted_lines") or REFUSE_BLACKLISTED,
+            connection_ok=bool(doc.get("connection_ok", 1)),
             placeholder_item=doc.get("placeholder_item") or "",
             payment_methods={r["woo_method"]: r["mode_of_payment"] for r in doc.get("payment_methods") or []},
             categories={int(r["woo_category_id"]): r["item_group"] for r in doc.get("categories") or []},

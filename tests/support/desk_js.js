@@ -46,6 +46,7 @@ global.frappe = {
 	},
 	xcall: () => Promise.resolve(next_call),
 };
+global.format_number = (value) => String(value);
 global.__ = (text, args) => (args ? String(text).replace(/\{(\d+)\}/g, (_, i) => args[i]) : text);
 
 function load(rel) {
@@ -95,6 +96,7 @@ function form(buttons, doctype = "x") {
 		doc: { name: "boutique", enabled: 1, status: "Failed" }, doctype, fields_dict: fields_of(doctype),
 		is_new: () => false, is_dirty: () => false, reload_doc: () => {},
 		add_custom_button: (label, fn) => { buttons[label] = fn; return { addClass: () => {} }; },
+		page: { add_menu_item: (label, fn) => { buttons[label] = fn; return { addClass: () => ({ css: () => {} }) }; } },
 		dashboard: { set_headline: () => {}, show_progress: () => {} },
 		set_intro: (html) => { out.item_intro = html; },
 	};
@@ -199,7 +201,7 @@ async function item_list_rows(codes, attr) {
 	// item codes as users type them: accents, "/", "@", "+", a space, quotes and brackets
 	const codes = ["ITEM-1", "Crème brûlée 250g", "VIS/M6-20", "cadeau@noël", "A+B", `Tuyau 1/2" l'[pro]`];
 	out.item_codes = codes;
-	next_call = Object.fromEntries(codes.map((code) => [code, [{ site: payload, state: "In sync", label: payload }]]));
+	next_call = { links: Object.fromEntries(codes.map((code) => [code, [{ site: payload, state: "In sync", label: payload }]])), eligible: [] };
 	const pills = await item_list_rows(codes, (code) => code); // Frappe 15.72: checkbox.dataset.name = doc.name
 	out.item_pills = [].concat(...Object.values(pills));
 	out.item_pills_by_code = pills;

@@ -1,5 +1,7 @@
-// The Item list shows, beside each item's name, its WooCommerce link on every site: "#Woo: 68"
-// in the colour of its sync state (green in sync, orange out of sync, red not linked).
+// The Item list shows, beside each item's name, how it stands in the shops: "Woo: in sync" in the
+// colour of its sync state (green in sync, orange out of sync, red not linked) for one site; each
+// shop named when the item is linked on several ("shop1 ✓ · shop2 ⚠"); a grey "Not linked" for an
+// item that would go to a shop and is linked on none.
 (() => {
 	const settings = (frappe.listview_settings["Item"] = frappe.listview_settings["Item"] || {});
 	const previous = settings.refresh;
@@ -8,7 +10,9 @@
 		if (previous) previous.call(this, listview);
 		const names = (listview.data || []).map((d) => d.name);
 		if (!names.length) return;
-		frappe.xcall("shopsync.api.item_list_states", { item_codes: names }).then((states) => {
+		frappe.xcall("shopsync.desk.item_pills", { item_codes: names }).then((answer) => {
+			const states = Object.assign({}, (answer && answer.links) || {});
+			for (const code of (answer && answer.eligible) || []) states[code] = [];
 			// Each row's checkbox carries its item code in data-name: Frappe 15.72 sets it as is
 			// (checkbox.dataset.name = doc.name), earlier 15.x releases wrote escape(doc.name).
 			// Compare values instead of building a selector from a code (accents, "/", "@", "+",
@@ -23,11 +27,30 @@
 				const $subject = $(checkbox).closest(".list-row").find(".list-subject").first();
 				$subject.find(".shopsync-woo").remove();
 				const esc = frappe.utils.escape_html;
-				const pills = links.map((l) =>
-					`<span class="indicator-pill ${colour[l.state] || "gray"} shopsync-woo" title="${esc(l.site)}: ${esc(__(l.state || ""))}" style="margin-left: 6px">${esc(l.label)}</span>`
-				);
-				$subject.append(pills.join(""));
+				$subject.append(shopsync_item_pill(links));
 			}
 		});
 	};
 })();
+
+// One pill per item: its state on its one site, or each site named with a mark, in the colour of
+// the worst state; a grey "Not linked" when it is linked nowhere.
+function shopsync_item_pill(links) {
+	const esc = frappe.utils.escape_html;
+	const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" };
+	const style = 'style="margin-left: 6px"';
+	if (!links.length) {
+		return `<span class="indicator-pill gray shopsync-woo" title="${esc(__("Linked to no WooCommerce product"))}" ${style}>${esc(__("Not linked"))}</span>`;
+	}
+	const worst = ["Not linked", "Out of sync", "In sync"].find((s) => links.some((l) => l.state === s)) || "In sync";
+	const title = links.map((l) => `${l.site}: ${__(l.state || "")} (${l.label})`).join("\n");
+	let text;
+	if (links.length === 1) {
+		const said = { "In sync": __("Woo: in sync"), "Out of sync": __("Woo: out of sync"), "Not linked": __("Woo: not linked") };
+		text = esc(said[links[0].state] || links[0].state || "");
+	} else {
+		const mark = { "In sync": "✓", "Out of sync": "⚠", "Not linked": "✗" };
+		text = links.map((l) => `${esc(l.site)} ${mark[l.state] || "?"}`).join(" · ");
+	}
+	return `<span class="indicator-pill ${colour[worst] || "gray"} shopsync-woo" title="${esc(title)}" ${style}>${text}</span>`;
+}

@@ -1,5 +1,6 @@
 frappe.listview_settings["WooCommerce Link"] = {
 	add_fields: ["state", "woo_id"],
+	hide_name_column: true, // the key is the title already
 	get_indicator(doc) {
 		const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" }[doc.state];
 		return [__(doc.state), colour, "state,=," + doc.state];

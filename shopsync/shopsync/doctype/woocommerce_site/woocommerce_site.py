@@ -110,9 +110,15 @@ class WooCommerceSite(Document):
         result = connection_test.run(lambda u, k, s: WooClient(u, k, s, allow_private_hosts=allowed),
                                      url=url, key=key, secret=secret, **stored)
         if saved and result.stored:
-            # stored as the shop said it; the form escapes it (woocommerce_site.js)
-            self.db_set("connection_status", f"{frappe.utils.now()}: {result.message}", update_modified=False)
+            # stored as the shop said it; the form escapes it and says when (woocommerce_site.js)
+            self.set_connection(result.ok, result.message)
         return result.as_dict()
+
+    def set_connection(self, ok, message):
+        """The Connection status: what is true now, and when it was checked (the form says "checked
+        5 minutes ago"). Every writer goes through here: the test, the webhook check, the hourly job."""
+        self.db_set({"connection_status": message, "connection_ok": 1 if ok else 0,
+                     "connection_checked_at": frappe.utils.now()}, update_modified=False)
 
     def rotate_webhook_secret(self):
         """A new secret, committed before the shop is called; the old one stays accepted for 24

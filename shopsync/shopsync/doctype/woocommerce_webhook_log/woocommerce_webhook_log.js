@@ -9,6 +9,12 @@ frappe.ui.form.on("WooCommerce Webhook Log", {
 	onload: shopsync_log_text_fields,
 	refresh(frm) {
 		shopsync_log_text_fields(frm);
+		// what happened, in the user's language, where the eye lands first
+		const said = shopsync.outcome_text(frm.doc);
+		if (said) {
+			const colour = frm.doc.status === "Failed" ? (shopsync.needs_attention(frm.doc) ? "orange" : "red") : frm.doc.status === "Done" ? "green" : "blue";
+			frm.set_intro(said, colour);
+		}
 		if (["Failed", "Skipped", "Queued"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Retry"), () =>
 				frappe.call({ method: "shopsync.api.retry_deliveries", args: { names: [frm.doc.name] }, callback: () => frm.reload_doc() })

@@ -1,8 +1,25 @@
+// The log is a record of what happened: nobody adds or edits an entry (Retry is the action).
+// Where the eye lands: Failed in red, needs attention in orange; Skipped entries are quiet (grey,
+// and left out until the user asks for them with the Status filter). The Outcome column says what
+// happened, or why nothing was done, in the user's language (shopsync.outcome_text).
 frappe.listview_settings["WooCommerce Webhook Log"] = {
-	add_fields: ["status", "error"],
+	add_fields: ["status", "error", "outcome", "outcome_code", "outcome_args"],
+	filters: [["status", "!=", "Skipped"]],
+	hide_name_column: true, // a random name: the topic and the resource id say which delivery it is
 	get_indicator(doc) {
+		if (shopsync.needs_attention(doc)) return [__("Needs attention"), "orange", "outcome_code,like,needs_attention%"];
 		const colour = { Queued: "blue", Processing: "orange", Done: "green", Failed: "red", Skipped: "gray" }[doc.status];
 		return [__(doc.status), colour, "status,=," + doc.status];
+	},
+	formatters: {
+		resource_id(value) {
+			return value ? `#${cint(value)}` : "";
+		},
+		outcome(value, df, doc) {
+			const text = shopsync.outcome_text(doc);
+			const colour = doc.status === "Failed" ? (shopsync.needs_attention(doc) ? "text-warning" : "text-danger") : doc.status === "Skipped" ? "text-muted" : "";
+			return `<span class="ellipsis ${colour}" title="${text.replace(/"/g, "&quot;")}">${text}</span>`;
+		},
 	},
 	onload(listview) {
 		// topics and errors come from the shop: shown as text
