@@ -191,3 +191,12 @@ def title_imports() -> None:
     for name in frappe.get_all("WooCommerce Import", filters={"title": ["is", "not set"]}, pluck="name"):
         doc = frappe.get_doc("WooCommerce Import", name)
         frappe.db.set_value("WooCommerce Import", name, "title", doc.make_title(), update_modified=False)
+
+
+def refuse_hand_edits(doc) -> None:
+    """The webhook log and the links are records of what happened: shopsync writes them through
+    the ERP port (``ignore_permissions``); a save from the desk or the REST API, even an
+    Administrator's, is refused. Retry, Resync and the site's actions are the way to change them."""
+    if not doc.flags.ignore_permissions:
+        frappe.throw(_("{0} is a record of what happened: it cannot be created or edited by hand.").format(_(doc.doctype)),
+                     frappe.PermissionError)

@@ -96,6 +96,7 @@ function form(buttons, doctype = "x") {
 		doc: { name: "boutique", enabled: 1, status: "Failed" }, doctype, fields_dict: fields_of(doctype),
 		is_new: () => false, is_dirty: () => false, reload_doc: () => {},
 		add_custom_button: (label, fn) => { buttons[label] = fn; return { addClass: () => {} }; },
+		set_read_only: () => {}, disable_save: () => {},
 		page: { add_menu_item: (label, fn) => { buttons[label] = fn; return { addClass: () => ({ css: () => {} }) }; } },
 		dashboard: { set_headline: () => {}, show_progress: () => {} },
 		set_intro: (html) => { out.item_intro = html; },

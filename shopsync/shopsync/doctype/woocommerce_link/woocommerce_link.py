@@ -7,7 +7,11 @@ COMPOSITE_INDEXES = [["site", "link_type", "erp_name"]]
 
 
 class WooCommerceLink(Document):
-    pass
+    def validate(self):
+        # a record of what was synced: only shopsync writes it (Resync is the action)
+        from shopsync.desk import refuse_hand_edits
+
+        refuse_hand_edits(self)
 
 
 def on_doctype_update():

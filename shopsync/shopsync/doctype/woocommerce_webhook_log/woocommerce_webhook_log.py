@@ -16,6 +16,13 @@ def on_doctype_update():
 
 
 class WooCommerceWebhookLog(Document):
+    def validate(self):
+        # a record of what the shop delivered and what came of it: only shopsync writes it (Retry
+        # is the action)
+        from shopsync.desk import refuse_hand_edits
+
+        refuse_hand_edits(self)
+
     @staticmethod
     def clear_old_logs(days=30):
         """Log Settings' daily clean-up: entries Done or Skipped for longer than ``days`` go;

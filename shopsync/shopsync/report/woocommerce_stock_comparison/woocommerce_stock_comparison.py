@@ -51,7 +51,7 @@ def columns():
     return [
         {"fieldname": "item_code", "label": _("Item"), "fieldtype": "Link", "options": "Item", "width": 180},
         {"fieldname": "kind", "label": _("Kind"), "fieldtype": "Data", "width": 140},
-        {"fieldname": "state", "label": _("Stock"), "fieldtype": "Data", "width": 280},
+        {"fieldname": "state", "label": _("Stock"), "fieldtype": "Data", "width": 340},
         {"fieldname": "erp_qty", "label": _("ERP quantity"), "fieldtype": "Int", "width": 130},
         {"fieldname": "shop_qty", "label": _("Shop quantity"), "fieldtype": "Int", "width": 150},
         {"fieldname": "difference", "label": _("Difference"), "fieldtype": "Int", "width": 110},
