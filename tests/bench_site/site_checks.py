@@ -227,24 +227,28 @@ def bins_of(item_code):
 def forget_earlier_runs():
     """Test hygiene on the bench's test site: sites left enabled by earlier runs point at
     simulators that are gone, and their queued jobs would only retry against them."""
-    from frappe.utils.background_jobs import get_queue
-
     stale = frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", "sim-%"]}, pluck="name")
     stale += frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", "tmp-%"]}, pluck="name")
     for name in stale:
         frappe.db.set_value(SITE, name, "enabled", 0)
     frappe.cache().delete_value("shopsync:enabled_sites")
-    # only the queued jobs of those test sites go; everything else on the bench's queues stays
+    return {"disabled": stale, "jobs_dropped": drop_queued_jobs_of(stale)}
+
+
+def drop_queued_jobs_of(site_names):
+    """Only the queued jobs of these test sites go; everything else on the bench's queues stays."""
+    from frappe.utils.background_jobs import get_queue
+
     dropped = 0
     for queue in ("default", "short", "long"):
         for job in get_queue(queue).get_jobs():
             outer = job.kwargs or {}
             inner = outer.get("kwargs") or {}
             target = inner.get("target_kwargs") or inner
-            if outer.get("site") == frappe.local.site and target.get("site_name") in stale:
+            if outer.get("site") == frappe.local.site and target.get("site_name") in site_names:
                 job.delete()
                 dropped += 1
-    return {"disabled": stale, "jobs_dropped": dropped}
+    return dropped
 
 
 def rotate(name):
@@ -381,7 +385,8 @@ def hourly_with_shops_gone(host_url):
     started = frappe.utils.now()  # a deleted site's comments stay: count this run's only
     for name, enabled in (("tmp-gone-off", 0), ("tmp-gone-on", 1)):
         make_site(name, "http://127.0.0.1:9/", "ck_gone", "cs_gone", host_url, enabled=enabled)
-    forget_earlier_runs()  # the checks queued by the saves
+    forget_earlier_runs()
+    drop_queued_jobs_of(["tmp-gone-off", "tmp-gone-on"])  # the checks queued by the saves (a disabled site's too)
     frappe.db.set_value(SITE, "tmp-gone-on", "enabled", 1)
     frappe.cache().delete_value("shopsync:enabled_sites")
     jobs.hourly()
