@@ -163,7 +163,7 @@ async function item_list_rows(codes, attr) {
 	out.log_fields = formatted("WooCommerce Webhook Log", ["topic", "error", "outcome", "payload"]);
 	fields("WooCommerce Webhook Log", ["topic"]);
 	load("shopsync/shopsync/doctype/woocommerce_webhook_log/woocommerce_webhook_log_list.js");
-	frappe.listview_settings["WooCommerce Webhook Log"].onload({ page: { add_action_item: () => {} } });
+	frappe.listview_settings["WooCommerce Webhook Log"].onload({ page: { add_action_item: () => {} }, before_refresh: () => Promise.resolve() });
 	out.log_list_fields = formatted("WooCommerce Webhook Log", ["topic"]);
 	fields("WooCommerce Link", ["sku", "last_error"], { last_error: "Small Text" });
 	load("shopsync/shopsync/doctype/woocommerce_link/woocommerce_link.js");

@@ -22,6 +22,18 @@ frappe.listview_settings["WooCommerce Webhook Log"] = {
 		},
 	},
 	onload(listview) {
+		// Skipped stays quiet when the list is opened from a link too (the site's "Webhook log"
+		// button): route options replace the default filters, so the status one is added back
+		// unless the route names a status itself
+		const before_refresh = listview.before_refresh.bind(listview);
+		listview.before_refresh = function () {
+			const from_route = Boolean(frappe.route_options);
+			return Promise.resolve(before_refresh()).then(() => {
+				if (from_route && this.filter_area && !this.filter_area.get().some((f) => f[1] === "status")) {
+					return this.filter_area.add([[this.doctype, "status", "!=", "Skipped"]], false);
+				}
+			});
+		};
 		// topics and errors come from the shop: shown as text
 		shopsync.show_as_text(null, { "WooCommerce Webhook Log": ["topic", "resource", "event", "error", "outcome"] }, false);
 		listview.page.add_action_item(__("Retry"), () => {
