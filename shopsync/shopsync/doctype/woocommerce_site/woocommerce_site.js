@@ -55,7 +55,11 @@ frappe.ui.form.on("WooCommerce Site", {
 		if (frm.is_new()) return;
 		if (!frm.doc.enabled) frm.dashboard.set_headline(__("Disabled: its webhooks are paused and nothing is synced."));
 		frm.add_custom_button(__("Check webhooks"), () => call(frm, "check_webhooks", __("Checking the shop's webhooks")), __("Webhooks"));
-		frm.add_custom_button(__("Catch up orders"), () => call(frm, "catch_up_orders", __("Catching up orders")), __("Sync"));
+		frm.add_custom_button(__("Catch up orders"), () => shopsync_scope(frm, (scope) =>
+			frappe.confirm(scope.orders_since
+				? __("Import the orders modified in the shop since {0} that are missing here?", [frappe.datetime.str_to_user(scope.orders_since)])
+				: __("Import the orders modified in the shop since the site was first saved that are missing here?"),
+				() => call(frm, "catch_up_orders", __("Catching up orders")))), __("Sync"));
 		frm.add_custom_button(__("Preview product sync"), () =>
 			frappe.call({ method: "shopsync.api.preview_product_sync", args: { site: frm.doc.name }, freeze: true,
 				callback(r) {
