@@ -16,13 +16,16 @@ def main() -> int:
     site, check, kwargs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3] if len(sys.argv) > 3 else "{}")
     import frappe
 
-    from tests.bench_site import site_checks
+    from importlib import import_module
+
+    module, _, name = check.rpartition(":")  # "rules_checks:some_check" runs a check of another module
+    checks = import_module(f"tests.bench_site.{module or 'site_checks'}")
 
     frappe.init(site=site, sites_path=".")
     frappe.connect()
     frappe.set_user("Administrator")
     try:
-        result = getattr(site_checks, check)(**kwargs)
+        result = getattr(checks, name)(**kwargs)
         frappe.db.commit()
     finally:
         frappe.destroy()
