@@ -16,7 +16,7 @@ class WooCommerceImport(Document):
     def make_title(self):
         """How the list names an import: its site, what it imports and its dates ("shop1 · Orders ·
         2026-01-01 → 2026-01-31"), or the day it was made when it has no dates."""
-        parts = [self.site or "", _(self.import_type or "Orders")]
+        parts = [self.site or "", self.import_type or "Orders"]  # stored: one language for every reader
         if self.import_type != "Customers" and (self.date_from or self.date_to):
             parts.append(f"{self.date_from or '…'} → {self.date_to or '…'}")
         else:
