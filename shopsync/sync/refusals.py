@@ -88,7 +88,9 @@ def save_refused(erp: ERP, so: dict[str, Any], number: str, error: BaseException
     warehouses = sorted({r["warehouse"] for r in rows if r.get("warehouse")})
     valuation = {}
     if warehouses:
-        for b in erp.bins(sorted({r["item_code"] for r in rows}), warehouses):
+        codes = sorted({r["item_code"] for r in rows})
+        for b in erp.find("Bin", {"item_code": ("in", codes), "warehouse": ("in", warehouses)},
+                          fields=("item_code", "warehouse", "valuation_rate")):
             if dec(b.get("valuation_rate")) > 0:
                 valuation[(b["item_code"], b["warehouse"])] = dec(b["valuation_rate"])
     below = []

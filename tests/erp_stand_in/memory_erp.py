@@ -564,6 +564,9 @@ class MemoryERP:
             return make_variant(self, template, attributes)
 
     # ================================================================ stock (port)
+    #: what the port's ``bins`` promises (FrappeERP reads these columns only)
+    BIN_FIELDS = ("item_code", "warehouse", "actual_qty", "reserved_qty", "projected_qty", "modified")
+
     def bins(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> list[Doc]:
         with self._lock:
             codes = {ci(c) for c in item_codes}
@@ -571,7 +574,7 @@ class MemoryERP:
             out = []
             for b in self._all("Bin"):
                 if ci(b.get("item_code")) in codes and ci(b.get("warehouse")) in whs:
-                    out.append(copy.deepcopy(b))
+                    out.append({f: copy.deepcopy(b.get(f)) for f in self.BIN_FIELDS})
             out.sort(key=lambda b: (b["item_code"], b["warehouse"]))
             return out
 
