@@ -62,11 +62,36 @@ def _flush_stock():
 
 
 def item_changed(doc, method=None):
+    """Item on_update: note the item; after the commit it joins each enabled site's pending set
+    of product pushes and at most one push job per site is queued (a burst of N saves is one job
+    per site). The engine's own writes (a first sync, a pull, an order's new item) note nothing:
+    they came from the shop (shopsync.sync.runtime.engine_writes)."""
+    from shopsync.sync.products.pending import ItemEvents
+
     if frappe.flags.in_import or frappe.flags.in_install:
         return
-    # no job id: a save made while an earlier job runs must be pushed too (an unchanged item
-    # costs no shop request)
-    frappe.enqueue("shopsync.jobs.push_item", queue="short", enqueue_after_commit=True, item_code=doc.name)
+    sites = frappe.cache().get_value("shopsync:enabled_sites", generator=_enabled_sites)
+    if not sites:
+        return
+    events = frappe.local.flags.get("shopsync_item_events")
+    if events is None:
+        events = frappe.local.flags["shopsync_item_events"] = ItemEvents()
+    if events.record(doc.name):
+        frappe.db.after_commit.add(_flush_items)
+        frappe.db.after_rollback.add(events.clear)
+
+
+def _flush_items():
+    from shopsync.jobs import flush_item_events
+
+    events = frappe.local.flags.get("shopsync_item_events")
+    if events is None or not events.codes:
+        return
+    try:
+        flush_item_events(events)
+    except Exception:  # noqa: BLE001 - the save is committed; the hourly product resync takes it
+        events.clear()
+        frappe.log_error("shopsync: item changes not queued (the hourly product resync will push them)")
 
 
 def item_price_changed(doc, method=None):

@@ -408,8 +408,10 @@ def _enabled_site_configs():
 
 
 def push_item(item_code: str):
-    """After an Item or its selling price changed: every enabled site; the engine follows the
-    site's direction (pushes the product, or marks the link Out of sync on a shop-to-ERP site)."""
+    """One item on every enabled site; the engine follows the site's direction (pushes the
+    product, or marks the link Out of sync on a shop-to-ERP site). The hooks queue
+    shopsync.sync.products.pending.run_product_job now (one job per site for a burst of saves);
+    this stays for jobs queued before the upgrade."""
     from shopsync.sync import products
 
     for rt, site in _enabled_site_configs():
@@ -492,6 +494,16 @@ def flush_stock_events(events):
     rt = frappe_runtime()
     sites = [rt.load_site(name) for name in rt.list_sites()]
     events.flush(sites, stock.PendingStock(get_redis_conn(), namespace=frappe.local.site), enqueue_now)
+
+
+def flush_item_events(events):
+    """After the commit of Item or Item Price saves: their codes join each enabled site's pending
+    set of product pushes; a site with no push job scheduled gets one. Calls no shop."""
+    from frappe.utils.background_jobs import get_redis_conn
+
+    from shopsync.sync.products.pending import PendingProducts
+
+    return events.flush(list_sites(), PendingProducts(get_redis_conn(), namespace=frappe.local.site), enqueue_now)
 
 
 def site_action(site_name: str, action: str, user: str | None = None, **kwargs):

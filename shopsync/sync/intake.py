@@ -27,7 +27,7 @@ import re
 from typing import Any, Mapping
 
 from shopsync.erp.errors import DoesNotExistError, DuplicateEntryError, UniqueValidationError
-from shopsync.sync.runtime import Runtime
+from shopsync.sync.runtime import Runtime, delivery_queue
 from shopsync.woocommerce.redacted import Headers, Payload
 from shopsync.woocommerce.signature import verify
 
@@ -251,6 +251,7 @@ def queue_resource(rt: Runtime, site: str, resource: str, resource_id: int) -> b
         return rt.enqueue(
             "shopsync.sync.deliveries.run_resource_job",
             job_id=job_id(site, resource, resource_id),
+            queue=delivery_queue(resource),  # orders never wait behind product or stock pushes
             site_name=site,
             resource=resource,
             resource_id=resource_id,

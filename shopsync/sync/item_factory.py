@@ -35,6 +35,7 @@ from shopsync.erp.errors import DoesNotExistError, ERPError
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import product_mapping as pm
 from shopsync.sync.failures import SyncFailure
+from shopsync.sync.runtime import engine_writes
 from shopsync.sync.site import DEFAULT_ITEM_GROUP, SiteConfig
 
 DEFAULT_UOM = "Nos"
@@ -227,10 +228,11 @@ class ItemFactory:
                         self.attribute(pm.text(a.get("name")), [pm.text(o) for o in a.get("options") or []])
                 doc["has_variants"] = 1
                 doc["attributes"] = [{"attribute": n} for n in names]
-        item = self.erp.insert(doc)
-        if kind != pm.VARIABLE:  # ERPNext keeps prices off templates
-            self.set_prices(item["name"], product, {} if prices is None else prices,
-                            {} if sale_prices is None else sale_prices, uom=item.get("stock_uom") or self.uom())
+        with engine_writes():  # from the shop: the Item hooks queue no push of it back
+            item = self.erp.insert(doc)
+            if kind != pm.VARIABLE:  # ERPNext keeps prices off templates
+                self.set_prices(item["name"], product, {} if prices is None else prices,
+                                {} if sale_prices is None else sale_prices, uom=item.get("stock_uom") or self.uom())
         return item
 
     def attribute(self, name: str, values: list[str]) -> None:
@@ -268,6 +270,11 @@ class ItemFactory:
                    *, uom: str = "") -> bool:
         """The item's prices as the product's: regular price on the site's price list, sale price on
         its sale price list (removed when the product has none). Whether anything was written."""
+        with engine_writes():  # from the shop: the Item Price hook queues no push of it back
+            return self._set_prices(code, product, prices, sale_prices, uom)
+
+    def _set_prices(self, code: str, product: Mapping[str, Any], prices: dict[str, Doc], sale_prices: dict[str, Doc],
+                    uom: str) -> bool:
         changed = False
         canon = pm.woo_canonical(product, self.ctx)
         uom = uom or self.uom()

@@ -12,6 +12,7 @@ and real RQ workers (``rq.SimpleWorker``, in the same process) run the very same
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 from typing import Any, Callable, Iterator, Protocol
 
@@ -35,6 +36,19 @@ class Runtime:
     #: the dotted path of the edge's job called ``name`` (``check_webhooks``, ``catch_up_orders``...),
     #: which the engine queues without knowing where it lives (inside a bench: ``shopsync.jobs.<name>``)
     edge_job: Callable[[str], str] = lambda name: name
+
+
+#: Queues, as a plain Frappe worker takes them: ``short`` first, then ``default``, then ``long``.
+#: Orders and customers from the shop go on ``short``, so a worker that frees up takes an order
+#: before any product or stock push (``default``) and any import or catch-up (``long``); a worker
+#: started with ``--queue short`` serves orders alone.
+ORDERS_QUEUE = "short"
+PUSHES_QUEUE = "default"
+
+
+def delivery_queue(resource: str) -> str:
+    """The queue of a delivery's job: orders and customers never wait behind product or stock work."""
+    return PUSHES_QUEUE if resource == "product" else ORDERS_QUEUE
 
 
 _current: Runtime | None = None
@@ -76,3 +90,22 @@ def shop_client(rt: Runtime, site: SiteConfig) -> Iterator[Any]:
         close = getattr(client, "close", None)
         if callable(close):
             close()
+
+
+_writing: contextvars.ContextVar[int] = contextvars.ContextVar("shopsync_engine_writes", default=0)
+
+
+@contextlib.contextmanager
+def engine_writes() -> Iterator[None]:
+    """Around the engine's own writes of Items and Item Prices (they come from the shop): the
+    Item and Item Price hooks they fire note nothing, so no product push job echoes them back."""
+    token = _writing.set(_writing.get() + 1)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def engine_writing() -> bool:
+    """Is the engine writing (:func:`engine_writes`) in this thread right now?"""
+    return _writing.get() > 0

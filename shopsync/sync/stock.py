@@ -705,7 +705,7 @@ def push_differences(erp: ERP, site: SiteConfig, client: Any, rows: Iterable[Com
 # --------------------------------------------------------------------------------------------
 
 JOB_METHOD = "shopsync.sync.stock.run_stock_job"
-JOB_QUEUE = "default"
+JOB_QUEUE = "default"  # never the orders' queue (short): an order never waits behind a stock push
 PENDING_KEY = "shopsync:stock:pending:{site}"
 SCHEDULED_KEY = "shopsync:stock:scheduled:{site}"
 #: how long a scheduled job holds the site's flag without a sign of life; past it, a new
@@ -815,6 +815,13 @@ class PendingStock:
       queued *or running*, so a movement in the last instant of a job would be lost.)
     """
 
+    #: what the set holds and which job drains it (the product push reuses all of it, see
+    #: shopsync.sync.products.pending)
+    PENDING_KEY = PENDING_KEY
+    SCHEDULED_KEY = SCHEDULED_KEY
+    JOB_METHOD = JOB_METHOD
+    JOB_QUEUE = JOB_QUEUE
+
     def __init__(self, redis_conn: Any, ttl: int = SCHEDULED_TTL, namespace: str = ""):
         """``namespace``: what sets apart the ERPs sharing one Redis (a bench's Frappe sites
         share its queue Redis, and two of them may each name a shop "shop")."""
@@ -822,12 +829,15 @@ class PendingStock:
         self.ttl = ttl
         self.namespace = namespace
 
+    def job_id(self, site: str, token: str = "") -> str:
+        return stock_job_id(site, token)
+
     # -- keys ---------------------------------------------------------------------------------
     def pending_key(self, site: str) -> str:
-        return PENDING_KEY.format(site=site) + (f"@{self.namespace}" if self.namespace else "")
+        return self.PENDING_KEY.format(site=site) + (f"@{self.namespace}" if self.namespace else "")
 
     def scheduled_key(self, site: str) -> str:
-        return SCHEDULED_KEY.format(site=site) + (f"@{self.namespace}" if self.namespace else "")
+        return self.SCHEDULED_KEY.format(site=site) + (f"@{self.namespace}" if self.namespace else "")
 
     def put_back(self, site: str, item_codes: Iterable[str]) -> None:
         codes = sorted(set(item_codes))
@@ -856,8 +866,8 @@ class PendingStock:
         if token is None:
             return False
         try:
-            queued = enqueue(JOB_METHOD, job_id=stock_job_id(site, token), queue=JOB_QUEUE, site_name=site, token=token,
-                             namespace=self.namespace)
+            queued = enqueue(self.JOB_METHOD, job_id=self.job_id(site, token), queue=self.JOB_QUEUE, site_name=site,
+                             token=token, namespace=self.namespace)
         except Exception:
             self.release(site, token)
             raise

@@ -24,9 +24,16 @@ class RQEnqueuer:
     """``frappe.enqueue(..., job_id=..., deduplicate=True)`` as Frappe 15 does it over RQ:
     a job whose id is queued or started is not queued again; a finished one is replaced."""
 
-    def __init__(self, conn: redis.Redis, queue_name: str = "shopsync"):
+    #: the order a plain Frappe worker (``bench worker``) takes its queues in
+    FRAPPE_QUEUES = ("short", "default", "long")
+
+    def __init__(self, conn: redis.Redis, queue_name: str = "shopsync", by_name: bool = False):
+        """``by_name``: one RQ queue per queue name asked for (``<queue_name>:short``...), worked in
+        Frappe's order; else every job goes on the one queue (``self.queue``)."""
         self.conn = conn
         self.queue = rq.Queue(queue_name, connection=conn)
+        self.by_name = by_name
+        self.queues = {q: rq.Queue(f"{queue_name}:{q}", connection=conn) for q in self.FRAPPE_QUEUES} if by_name else {}
         self.dropped = 0
         self.down = False  # tests set it to make the queue unreachable
 
@@ -42,18 +49,21 @@ class RQEnqueuer:
                 self.dropped += 1
                 return False
             job.delete()
-        self.queue.enqueue(method, job_id=job_id, kwargs=kwargs, result_ttl=60, failure_ttl=3600)
+        target = self.queues[queue] if self.by_name else self.queue
+        target.enqueue(method, job_id=job_id, kwargs=kwargs, result_ttl=60, failure_ttl=3600)
         return True
 
     def work(self, max_jobs: int | None = None) -> int:
         """Run queued jobs to the end in a real worker (burst mode); returns how many ran."""
         from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
+        queues = list(self.queues.values()) if self.by_name else [self.queue]
+
         def ran() -> int:
-            return FinishedJobRegistry(queue=self.queue).count + FailedJobRegistry(queue=self.queue).count
+            return sum(FinishedJobRegistry(queue=q).count + FailedJobRegistry(queue=q).count for q in queues)
 
         before = ran()
-        worker = rq.SimpleWorker([self.queue], connection=self.conn)
+        worker = rq.SimpleWorker(queues, connection=self.conn)
         # RQ takes SIGINT and SIGTERM for its warm shutdown (finish the job, then stop) and keeps
         # them: give them back, and let a Ctrl-C that stopped the worker stop the caller too
         main = threading.current_thread() is threading.main_thread()

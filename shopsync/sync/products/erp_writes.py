@@ -20,6 +20,7 @@ from shopsync.sync.products.catalogue import Key
 from shopsync.sync.products.engine import KIND, Engine, is_live, pending_key
 from shopsync.sync.products.plan import Op
 from shopsync.sync.products.results import ProductSyncError, ResultMark
+from shopsync.sync.runtime import engine_writes
 from shopsync.woocommerce.errors import WooError
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,8 @@ def _update_item(eng: Engine, code: str, obj: dict) -> None:
     values = pm.item_values(obj, eng.ctx, current=current)
     changed = False
     if values:
-        eng.erp.update("Item", code, values)
+        with engine_writes():  # pulled from the shop: the Item hook queues no push of it back
+            eng.erp.update("Item", code, values)
         current.update(values)
         changed = True
     if eng.factory.set_prices(code, obj, eng.prices, eng.sale_prices, uom=current.get("stock_uom") or ""):

@@ -1,0 +1,107 @@
+"""No echo jobs (issue 13): what the engine writes itself queues no product push, a burst of Item
+saves is one push job per site, and an order never waits behind product or stock work.
+
+Real Redis and real RQ (tests/support/rq_runtime, one RQ queue per Frappe queue name, worked in a
+plain Frappe worker's order: short, default, long), the WooCommerce simulator over HTTP and the
+ERP stand-in, whose Item and Item Price hooks are wired the way shopsync/events.py wires Frappe's:
+note inline (ItemEvents.record), flush after the commit.
+"""
+
+from __future__ import annotations
+
+import redis
+import pytest
+from rq.registry import FinishedJobRegistry
+
+from shopsync.sync import products as P
+from shopsync.sync.links import LINK_DOCTYPE
+from shopsync.sync.products.pending import ItemEvents, PendingProducts
+from shopsync.sync.runtime import install
+from shopsync.woocommerce import WooClient
+from tests.erp_stand_in import MemoryERP
+from tests.support.rq_runtime import RQEnqueuer, make_runtime
+from tests.support.sites import add_site
+from tests.woosim import WooSim
+
+
+@pytest.fixture
+def sim():
+    s = WooSim().start()
+    s.seed(products=12, variable_products=1, customers=0, orders=0)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def world(sim, redis_url):
+    erp = MemoryERP.with_test_shop()
+    erp.ignore_links_on_delete.add(LINK_DOCTYPE)
+    site = add_site(erp, "shop1", sim.url, "ck_test", "cs_test")
+    conn = redis.Redis.from_url(redis_url)
+    enq = RQEnqueuer(conn, queue_name="noecho", by_name=True)
+    rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
+    pending = PendingProducts(conn)
+    events = ItemEvents()
+
+    def note(doc):  # shopsync.events.item_changed
+        if events.record(doc["name"]):
+            pass
+
+    def note_price(doc):  # shopsync.events.item_price_changed
+        if doc.get("selling", 1):
+            events.record(doc["item_code"])
+
+    def flush(_doc):  # the after-commit flush (shopsync.jobs.flush_item_events)
+        events.flush([rt.load_site(n) for n in rt.list_sites()], pending, enq)
+
+    for dt, cb in (("Item", note), ("Item Price", note_price)):
+        erp.on(dt, "on_update", cb)
+        erp.on(dt, "on_update", flush, after_commit=True)
+    yield erp, site, enq, pending
+    install(None)
+
+
+def queued(enq):
+    return {name: q.count for name, q in enq.queues.items()}
+
+
+def test_a_first_sync_queues_no_push_job_and_a_burst_of_saves_is_one_job_that_pushes_them_all(world, sim):
+    erp, site, enq, pending = world
+    client = WooClient(sim.url, "ck_test", "cs_test")
+    result = P.run_first_sync(erp, site, client)
+    assert len(result.created_items) == 16 and result.errors == []
+    # before: 2 push_item jobs per new Item (the Item and its price); now none at all
+    assert sum(queued(enq).values()) == 0 and pending.size("shop1") == 0
+
+    codes = sorted(r["name"] for r in erp.find("Item", {"has_variants": 0, "variant_of": ""}))
+    assert len(codes) == 12
+    for n, code in enumerate(codes):  # 12 saves, 12 transactions, one after the other
+        with erp.transaction():
+            erp.update("Item", code, {"item_name": f"Renamed {n}"})
+    assert queued(enq) == {"short": 0, "default": 1, "long": 0}
+    assert pending.size("shop1") == 12
+    sim.reset_request_log()
+    assert enq.work() == 1
+    names = {p["sku"]: p["name"] for p in client.get_all("products") if p.get("sku") in codes}
+    assert names == {code: f"Renamed {n}" for n, code in enumerate(codes)}
+    assert pending.size("shop1") == 0 and pending.holder("shop1") is None
+    client.close()
+
+
+def test_an_order_queued_after_fifty_pushes_runs_before_them(world, sim):
+    """A plain worker (short, default, long) takes the order's job first: orders go on short,
+    product and stock pushes on default."""
+    from shopsync.sync import intake
+    from shopsync.sync.runtime import current
+
+    erp, site, enq, pending = world
+    for n in range(50):
+        enq(P.pending.JOB_METHOD if n % 2 else "shopsync.sync.stock.run_stock_job", job_id=f"push-{n}",
+            queue="default", site_name="shop1", token=f"t{n}")
+    intake.queue_resource(current(), "shop1", "order", 4242)
+    assert queued(enq) == {"short": 1, "default": 50, "long": 0}
+    enq.work(max_jobs=1)
+    finished = FinishedJobRegistry(queue=enq.queues["short"]).get_job_ids()
+    failed = enq.queues["short"].failed_job_registry.get_job_ids()
+    assert finished + failed == [intake.job_id("shop1", "order", 4242)]
+    assert queued(enq)["default"] == 50  # not one push ran before it
