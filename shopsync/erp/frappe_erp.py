@@ -7,11 +7,14 @@ are the only ones that import ``frappe``.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import uuid
+from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
 import frappe
+from frappe.utils import format_timedelta
 from frappe.utils import now as frappe_now
 
 from shopsync.erp import errors
@@ -63,8 +66,31 @@ def _errors() -> Iterator[None]:
         raise translated from exc
 
 
+_SIMPLE = (str, int, float, bool, type(None))
+
+
+def _value(value: Any) -> Any:
+    """A value as a JSON round trip would give it (dates as text, decimals as floats), without
+    the round trip: documents and rows are walked once, and most values are returned as they are."""
+    if isinstance(value, (datetime.date, datetime.time)):  # a datetime is a date
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        return format_timedelta(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return _row(value)
+    if isinstance(value, (list, tuple)):
+        return [v if isinstance(v, _SIMPLE) else _value(v) for v in value]
+    return json.loads(frappe.as_json(value))
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, _SIMPLE) else _value(v) for k, v in row.items()}
+
+
 def _plain(doc: Any) -> dict[str, Any]:
-    return json.loads(frappe.as_json(doc.as_dict(convert_dates_to_str=True)))
+    return _row(doc.as_dict(convert_dates_to_str=True))
 
 
 def _filters(filters: dict[str, Any] | None) -> dict[str, Any]:
@@ -96,7 +122,7 @@ class FrappeERP:
                 order_by=order_by or "creation asc",
                 limit_page_length=limit or 0,
             )
-        return [json.loads(frappe.as_json(r)) for r in rows]
+        return [_row(r) for r in rows]
 
     def get_value(self, doctype: str, name: str, field: str) -> Any:
         return frappe.db.get_value(doctype, name, field)
@@ -104,12 +130,18 @@ class FrappeERP:
     def get_single_value(self, doctype: str, field: str) -> Any:
         return frappe.db.get_single_value(doctype, field)
 
-    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def insert(self, doc: dict[str, Any], submit: bool = False) -> dict[str, Any]:
         with _errors():
             new = frappe.get_doc(doc)
             if doc.get("name"):
                 new.flags.name_set = True
+            if submit:
+                new.docstatus = 1
             new.insert(ignore_permissions=True)
+            if submit and hasattr(new, "set_status"):
+                # ERPNext sets a new document's status only once it is saved (StatusUpdater.set_status
+                # returns early while is_new()): what validate does on a draft's submit, done here
+                new.set_status(update=True)
             return _plain(new)
 
     def update(self, doctype: str, name: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -47,8 +47,11 @@ class ERP(Protocol):
         ...
 
     # --- writing -------------------------------------------------------------------------------
-    def insert(self, doc: Doc) -> Doc:
-        """Validate and insert; returns the stored document (name, defaults, computed totals)."""
+    def insert(self, doc: Doc, submit: bool = False) -> Doc:
+        """Validate and insert; returns the stored document (name, defaults, computed totals).
+        ``submit``: inserted submitted in one step (validated once, then its submit's work), left
+        as a submit of the saved draft leaves it (its status too, which Frappe's own insert of a
+        ``docstatus`` 1 document leaves at "Draft")."""
 
     def update(self, doctype: str, name: str, values: Doc) -> Doc:
         """Set fields (child tables replaced whole when given) and save."""

@@ -30,11 +30,10 @@ and phone, linked to the customer, is made unless one linked to it has that e-ma
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import unicodedata
 from typing import Any
-
-from rapidfuzz import fuzz
 
 from shopsync.erp.errors import DoesNotExistError
 from shopsync.erp.port import ERP, Doc
@@ -139,6 +138,10 @@ def similar_customers(erp: ERP, customer_name: str) -> list[tuple[str, str, int]
             seen[row["name"]] = row.get("customer_name") or row["name"]
     if erp.exists("Customer", customer_name):
         seen.setdefault(customer_name, customer_name)
+    if not seen:
+        return []
+    from rapidfuzz import fuzz  # here: a job that meets no namesake never loads it
+
     out = []
     for name, cname in seen.items():
         score = max(fuzz.ratio(target, normalise_text(cname)), fuzz.ratio(target, normalise_text(name)))
@@ -214,9 +217,14 @@ def resolve_customer(
         if result.billing_address:
             primary["customer_primary_address"] = result.billing_address
         if result.contact:
+            # what a save would fetch from the contact (Customer's email_id and mobile_no are
+            # fetched from customer_primary_contact): written straight, the Customer just made is
+            # not validated and saved a second time
             primary["customer_primary_contact"] = result.contact
+            primary["email_id"] = email or None
+            primary["mobile_no"] = _contact_phone(billing, order.get("shipping") or {}) or None
         if primary:
-            erp.update("Customer", result.customer, primary)
+            erp.set_values("Customer", result.customer, primary)
     return result
 
 
@@ -351,6 +359,16 @@ def _contacts_of(erp: ERP, customer: str) -> list[str]:
     return list(dict.fromkeys(r["parent"] for r in rows))
 
 
+def _contact_phone(billing: dict[str, Any], shipping: dict[str, Any]) -> str:
+    return _clean(billing.get("phone")) or _clean(shipping.get("phone"))
+
+
+def gravatar_url(email: str) -> str:
+    """Frappe's ``get_gravatar_url(email, "mm")``: the buyer's gravatar, or a blank figure."""
+    digest = hashlib.md5(email.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"https://secure.gravatar.com/avatar/{digest}?d=mm&s=200"
+
+
 def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str, shipping: dict[str, Any] | None = None) -> str | None:
     linked = _contacts_of(erp, customer)
     if email:
@@ -360,7 +378,7 @@ def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str,
                     return row["parent"]
     first = _clean(billing.get("first_name")) or _clean((shipping or {}).get("first_name"))
     last = _clean(billing.get("last_name")) or _clean((shipping or {}).get("last_name"))
-    phone = _clean(billing.get("phone")) or _clean((shipping or {}).get("phone"))
+    phone = _contact_phone(billing, shipping or {})
     if not email:
         target = normalise_text(f"{first} {last}")
         for name in linked:
@@ -380,19 +398,35 @@ def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str,
         doc["company_name"] = _clean(billing.get("company"))
     if email:
         doc["email_ids"] = [{"email_id": email, "is_primary": 1}]
+        # Frappe's Contact asks gravatar.com for a contact with an e-mail and no image, over the
+        # internet and inside the job's transaction (up to 5 s). The image is set to the gravatar
+        # address itself, which shows the buyer's gravatar, or gravatar's blank figure, in the desk
+        # without the server asking anything.
+        doc["image"] = gravatar_url(email)
     if phone:
         doc["phone_nos"] = [{"phone": phone, "is_primary_phone": 1, "is_primary_mobile_no": 1}]
     if not linked:
         doc["is_primary_contact"] = 1
     if erp.get_value("Customer", customer, "customer_type") == "Individual":
         # Frappe names a Contact "<full name>-<first link's name>", so a person's own contact would be
-        # "Hélène Bérubé-Hélène Bérubé"; made first without its link, it is named as the person
-        # ("Hélène Bérubé", "Hélène Bérubé-1" for a namesake), then linked in the same transaction.
-        links = doc.pop("links")
-        made = erp.insert(doc)
-        erp.update("Contact", made["name"], {"links": links})
-        return made["name"]
+        # "Hélène Bérubé-Hélène Bérubé"; it is named as the person instead, as Frappe names a
+        # contact without links ("Hélène Bérubé", "Hélène Bérubé-1" for a namesake), and inserted
+        # with its link at once (not inserted, then saved again with the link).
+        doc["name"] = _free_contact_name(erp, " ".join(filter(None, (doc["first_name"], last))))
     return erp.insert(doc)["name"]
+
+
+def _free_contact_name(erp: ERP, full_name: str) -> str:
+    """Frappe's ``append_number_if_name_exists("Contact", full_name)``: the name, or the name with
+    the next number after the highest one taken."""
+    if not erp.exists("Contact", full_name):
+        return full_name
+    numbers = [0]  # ("%" or "_" in a name only widen the LIKE: the prefix is checked below)
+    for row in erp.find("Contact", {"name": ("like", full_name + "-%")}, fields=("name",)):
+        head, tail = row["name"][:len(full_name) + 1], row["name"][len(full_name) + 1:]
+        if head.casefold() == (full_name + "-").casefold() and tail.isdigit():
+            numbers.append(int(tail))
+    return f"{full_name}-{max(numbers) + 1}"
 
 
 # --- customer webhooks ------------------------------------------------------------------------------

@@ -647,7 +647,10 @@ class _Importer:
             doc = dict(plan.sales_order)
             if amended_from:
                 doc["amended_from"] = amended_from
-            so = self.save_so(lambda: self.erp.insert(doc), doc)
+            # inserted submitted: one validation and one write where an insert then a submit
+            # validated the whole Sales Order twice (a wrong total still lands nothing: the check
+            # below fails the transaction)
+            so = self.save_so(lambda: self.erp.insert(doc, submit=bool(plan.submit)), doc, submitting=bool(plan.submit))
             self.check_total(so, plan)
             if link is None:
                 self.binder.bind(
@@ -656,8 +659,6 @@ class _Importer:
                 )
             else:
                 self.binder.update(link, **self.link_values(plan, so["name"]))
-            if plan.submit:
-                so = self.submit_so(so)
             self.add_note(so["name"], plan.customer_note)
             self.bill(so, plan)
         if amended_from:
@@ -745,15 +746,19 @@ class _Importer:
         return self.outcome(NEEDS_ATTENTION, reason, sales_order=so["name"], customer=so.get("customer"))
 
     # --- helpers -------------------------------------------------------------------------------
-    def save_so(self, write: Any, so: Doc) -> Doc:
+    def save_so(self, write: Any, so: Doc, submitting: bool = False) -> Doc:
         """Insert or update the Sales Order; a refusal the engine can explain fails the order with
-        words that say what to do (the transaction rolls back whole), any other goes on as it is."""
+        words that say what to do (the transaction rolls back whole), any other goes on as it is.
+        ``submitting``: inserted submitted, so a refusal may also be one of the submit's."""
         try:
             return write()
         except ERPError as exc:
             if exc.transient or is_lost_race(exc):
                 raise
-            reason = refusals.save_refused(self.erp, so, str(self.order.get("number") or self.oid), exc)
+            number = str(self.order.get("number") or self.oid)
+            reason = refusals.save_refused(self.erp, so, number, exc)
+            if reason is None and submitting and "credit limit" in str(exc).lower():
+                reason = refusals.submit_refused(self.erp, so, number, exc)
             if reason is None:
                 raise
             raise OrderFailure(reason) from exc
