@@ -27,7 +27,7 @@ def webhook():
     headers = Headers(request.headers)
     # The site comes from the query string: with a JSON body Frappe leaves it out of form_dict.
     site = (request.args.get("site") or "")[:140]
-    answer = intake.receive(frappe_runtime(), site, raw, headers)  # never raises: 503 instead
+    answer = intake.receive(frappe_runtime(cached_sites=True), site, raw, headers)  # never raises: 503 instead
     if answer.status >= 500:
         frappe.db.rollback()
     frappe.local.response.http_status_code = answer.status

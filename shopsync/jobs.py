@@ -5,6 +5,9 @@ Every function here is thin: build the runtime, call the engine, let the engine 
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import frappe
 
 from shopsync.sync.runtime import Runtime, provide
@@ -26,6 +29,32 @@ def load_site(name: str) -> SiteConfig:
         webhook_secret=doc.get_password("webhook_secret", raise_exception=False) or "",
         previous_webhook_secret=doc.get_password("previous_webhook_secret", raise_exception=False) or "",
     )
+
+
+#: the intake's copy of each site's configuration: (bench site, site name) -> (the site document's
+#: ``modified``, when read, SiteConfig). Every save of the site (keys, secret rotation, enabling)
+#: changes ``modified``; a copy is also never older than ``SITE_CACHE_SECONDS``.
+_SITE_CACHE: dict[tuple[str, str], tuple[Any, float, SiteConfig]] = {}
+SITE_CACHE_SECONDS = 60
+
+
+def load_site_cached(name: str) -> SiteConfig:
+    """``load_site`` for the webhook endpoint: one indexed read of the site's ``modified`` per
+    delivery instead of the document, its tables and three passwords. Only the intake uses it
+    (its reads: the secrets, the webhooks, enabled); jobs read the site afresh."""
+    from shopsync.erp.errors import DoesNotExistError
+
+    modified = frappe.db.get_value(SITE_DOCTYPE, name, "modified") if name else None
+    if modified is None:
+        raise DoesNotExistError(f"WooCommerce Site {name} not found")
+    key = (frappe.local.site, name)
+    hit = _SITE_CACHE.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] == modified and now - hit[1] < SITE_CACHE_SECONDS:
+        return hit[2]
+    config = load_site(name)
+    _SITE_CACHE[key] = (modified, now, config)
+    return config
 
 
 def private_hosts_allowed() -> bool:
@@ -84,10 +113,11 @@ def edge_job(name: str) -> str:
     return f"{__name__}.{name}"
 
 
-def frappe_runtime() -> Runtime:
+def frappe_runtime(cached_sites: bool = False) -> Runtime:
+    """The runtime of a job or a request; ``cached_sites`` for the webhook endpoint only."""
     from shopsync.erp.frappe_erp import FrappeERP
 
-    return Runtime(erp=FrappeERP(), load_site=load_site, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
+    return Runtime(erp=FrappeERP(), load_site=load_site_cached if cached_sites else load_site, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
                    edge_job=edge_job)
 
 

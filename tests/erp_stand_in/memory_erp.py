@@ -973,6 +973,10 @@ class MemoryERP:
         name = None
         if doc.get("amended_from"):
             name = self._amended_name(spec, doc)
+        if not name and prompted and spec.name == "Contact":
+            # FrappeERP.insert sets flags.name_set for a given name: Frappe then skips the
+            # Contact's autoname ("<full name>-<first link>") and keeps it
+            name = str(prompted)
         if not name:
             name = ctrl.autoname(doc)
         if not name and rule:
