@@ -1,0 +1,117 @@
+"""Timing checks run inside a real bench (see in_site.py) for bench/bench_real_site.py.
+
+``warm_order_split`` imports orders through the very job code (a log entry, ``process_entry``) in
+this already-warm process and splits each job's time: ERPNext's document work (inserts, saves,
+submits of ERPNext doctypes through the port), the shop's HTTP time, and the rest (shopsync's own
+reads, bookkeeping and Python). ``startup`` times what a work horse does before a job's code runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import frappe
+
+WRITES = ("insert", "update", "submit", "cancel", "delete", "make_variant", "make_sales_invoice", "get_payment_entry")
+
+
+def warm_order_split(site, payloads):
+    import requests
+
+    from shopsync.erp.frappe_erp import FrappeERP
+    from shopsync.jobs import frappe_runtime
+    from shopsync.sync import deliveries, intake
+
+    state = {"erp": 0.0, "so": 0.0, "http": 0.0, "queries": 0, "inside": 0}
+
+    class Timed(FrappeERP):
+        pass
+
+    def wrap(name):
+        base = getattr(FrappeERP, name)
+
+        def timed(self, *args, **kwargs):
+            first = args[0] if args else None
+            doctype = first.get("doctype") if isinstance(first, dict) else first
+            erpnext = name in WRITES and not str(doctype or "").startswith("WooCommerce")
+            if not erpnext:
+                return base(self, *args, **kwargs)
+            state["inside"] += 1
+            t = time.perf_counter()
+            try:
+                return base(self, *args, **kwargs)
+            finally:
+                spent = time.perf_counter() - t
+                state["inside"] -= 1
+                state["erp"] += spent
+                if doctype == "Sales Order" and name in ("insert", "submit"):
+                    state["so"] += spent
+
+        return timed
+
+    for name in WRITES:
+        setattr(Timed, name, wrap(name))
+    send = requests.Session.send
+
+    def timed_send(self, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return send(self, *args, **kwargs)
+        finally:
+            state["http"] += time.perf_counter() - t
+
+    sql = frappe.db.sql
+
+    def counted_sql(*args, **kwargs):
+        if not state["inside"]:
+            state["queries"] += 1
+        return sql(*args, **kwargs)
+
+    requests.Session.send = timed_send
+    frappe.db.sql = counted_sql
+    rt = frappe_runtime()
+    rt.erp = Timed()
+    config = rt.load_site(site)
+    hook = next(w for w in frappe.get_doc("WooCommerce Site", site).webhooks if w.topic == "order.created")
+    rows = []
+    try:
+        for payload in payloads:
+            entry = rt.erp.insert({"doctype": intake.LOG_DOCTYPE, "site": site, "topic": "order.created", "resource": "order",
+                                   "event": "created", "webhook_id": int(hook.woo_webhook_id), "resource_id": payload["id"],
+                                   "received_at": rt.erp.now(), "body_sha256": frappe.generate_hash(length=40),
+                                   "dedupe_key": frappe.generate_hash(length=40), "payload": frappe.as_json(payload),
+                                   "attempts": 0, "status": "Queued", "date_modified_gmt": payload.get("date_modified_gmt")})
+            frappe.db.commit()
+            for k in state:
+                state[k] = 0 if k in ("queries", "inside") else 0.0
+            t = time.perf_counter()
+            status = deliveries.process_entry(rt, rt.load_site(site), entry)
+            total = time.perf_counter() - t
+            rows.append({"status": status, "total": total, **state})
+    finally:
+        requests.Session.send = send
+        frappe.db.sql = sql
+    done = [r for r in rows if r["status"] == "Done"] or rows
+    med = lambda k: statistics.median(r[k] for r in done) * (1 if k == "queries" else 1000)  # noqa: E731
+    return {"n": len(done), "statuses": [r["status"] for r in rows], "total_ms": med("total"), "erpnext_ms": med("erp"),
+            "sales_order_ms": med("so"), "http_ms": med("http"),
+            "shopsync_ms": statistics.median((r["total"] - r["erp"] - r["http"]) for r in done) * 1000, "queries": med("queries")}
+
+
+def startup():
+    """What a work horse pays before a job's code runs, measured in a fresh interpreter of the
+    bench: frappe.init + connect, then importing shopsync's job modules, then ERPNext's Sales Order."""
+    import subprocess
+
+    code = (
+        "import time; t0=time.perf_counter(); import frappe; t1=time.perf_counter();"
+        f"frappe.init(site={frappe.local.site!r}); frappe.connect(); t2=time.perf_counter();"
+        "import shopsync.jobs, shopsync.sync.deliveries, shopsync.sync.orders; t3=time.perf_counter();"
+        "import erpnext.selling.doctype.sales_order.sales_order; t4=time.perf_counter();"
+        "print(round((t2-t1)*1000), round((t3-t2)*1000), round((t4-t3)*1000))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    init, shopsync, erpnext = (int(x) for x in out.stdout.split()[-3:])
+    return {"frappe_init_connect_ms": init, "shopsync_imports_ms": shopsync, "erpnext_sales_order_imports_ms": erpnext}
