@@ -67,7 +67,7 @@ def client_for(site: SiteConfig):
     from shopsync.woocommerce import WooClient
 
     return WooClient(site.woocommerce_url, site.consumer_key, site.consumer_secret,
-                     allow_private_hosts=private_hosts_allowed())
+                     allow_private_hosts=private_hosts_allowed(), parallel=site.parallel_requests)
 
 
 def enqueue(method: str, *, job_id: str, queue: str = "default", after_commit: bool = True, **kwargs) -> bool:

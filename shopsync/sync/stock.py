@@ -471,6 +471,25 @@ def _record(erp: ERP, site: str, accepted: list[StockLine], refused: dict[str, s
             binder.update({"name": lines[code].link}, last_error=(ERROR_PREFIX + message)[:1000])
 
 
+def _send_batches(client: Any, calls: list[tuple[str, dict]]):
+    """``(index, result, error)`` per batch: through the adapter's ``batches`` (the site's
+    ``parallel_requests`` in flight, slowed by a 429; nothing more started once the shop stops
+    answering), or one after the other with a client that has only ``batch``."""
+    if hasattr(client, "batches"):
+        yield from client.batches(calls, stop=_stops)
+        return
+    stopped = False
+    for n, (endpoint, kwargs) in enumerate(calls):
+        if stopped:
+            yield n, None, None
+            continue
+        try:
+            yield n, client.batch(endpoint, **kwargs), None
+        except WooError as exc:
+            stopped = _stops(exc)
+            yield n, None, exc
+
+
 def push_stock(
     erp: ERP,
     site: SiteConfig,
@@ -511,11 +530,15 @@ def push_stock(
         for endpoint, lines in plan.by_endpoint().items()
         for i in range(0, len(lines), BATCH_SIZE)
     ]
-    for n, (endpoint, lines) in enumerate(batches):
+    never_sent: list[StockLine] = []
+    for n, result, exc in _send_batches(client, [(endpoint, {"update": [l.payload() for l in lines]})
+                                                for endpoint, lines in batches]):
+        lines = batches[n][1]
         stop = ""
-        try:
-            result = client.batch(endpoint, update=[l.payload() for l in lines])
-        except WooError as exc:  # the shop's trouble, or this batch's
+        if exc is None and result is None:  # not sent: the shop stopped answering meanwhile
+            never_sent += lines
+            continue
+        if exc is not None:  # the shop's trouble, or this batch's
             message = _error_text(exc)
             # What the adapter got done before it gave up (it halves a chunk on 5xx/timeouts).
             result = exc.partial_result
@@ -540,19 +563,19 @@ def push_stock(
             report.pushed[line.item_code] = line.qty
         report.errors.update(refused)
         if stop:
-            # The shop cannot be reached: send nothing more. What was not sent carries a
+            # The shop cannot be reached: nothing more is sent. What was not sent carries a
             # last_error, so the hourly catch-up retries it even if it does not move again.
-            unsent += [l for _, rest in batches[n + 1 :] for l in rest]
-            report.failed = stop
-            report.not_sent = [l.item_code for l in unsent]
+            report.failed = report.failed or stop
+            report.not_sent += [l.item_code for l in unsent]
             refused.update({l.item_code: fallback for l in unsent})
             log.warning("shopsync: stock push to %s stopped: %s", site.name, stop)
         _record(erp, site.name, accepted, refused, by_code)
-        if stop:
-            break
         done += len(lines)
         if progress:
             progress(done, total)
+    if never_sent:
+        report.not_sent += [l.item_code for l in never_sent]
+        _record(erp, site.name, [], {l.item_code: f"not sent: {report.failed}" for l in never_sent}, by_code)
     report.requests = getattr(client, "request_count", 0) - start_count
     return report
 

@@ -24,7 +24,10 @@ Retry policy (one loop here; urllib3's ``Retry`` cannot re-sign an OAuth URL per
 - any other 4xx and TLS failures: raised at once.
 Bounded by ``max_retries`` and by ``max_retry_seconds`` of total time.
 
-A client is not meant to be shared between threads: make one per job.
+A client is not meant to be shared between jobs: make one per job. Inside a job it sends a push's
+batches (``batches``) and a listing's pages (``iter``) with at most ``parallel`` requests in
+flight, one ``requests.Session`` per thread (a Session is not documented as thread-safe); a 429
+halves that window for the rest of the push (never below 1), on top of waiting its Retry-After.
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import quote, urlencode, urlsplit
@@ -227,6 +232,32 @@ def _int(value: Any) -> int | None:
 # the client
 
 
+class _Window:
+    """How many requests of one push (or listing) may be in flight: ``limit`` to begin with,
+    halved (never below 1) each time the shop answers 429, for the rest of that push."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, int(limit))
+        self.in_flight = 0
+        self._cond = threading.Condition()
+
+    def __enter__(self) -> "_Window":
+        with self._cond:
+            while self.in_flight >= self.limit:
+                self._cond.wait()
+            self.in_flight += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def slow_down(self) -> None:
+        with self._cond:
+            self.limit = max(1, self.limit // 2)
+
+
 class WooClient:
     """A WooCommerce shop's REST API (wc/v3).
 
@@ -256,6 +287,7 @@ class WooClient:
         query_string_auth: bool = False,
         user_agent: str = USER_AGENT,
         allow_private_hosts: bool | None = None,
+        parallel: int = 1,
     ) -> None:
         url = (url or "").strip()
         parts = urlsplit(url)
@@ -287,13 +319,102 @@ class WooClient:
         self.last_total: int | None = None
         #: requests that reached the shop (retries included; not those refused at connect time)
         self.request_count = 0
-        self._session = requests.Session()
-        self._session.trust_env = True
+        #: requests of one push or listing in flight at most (the shop's PHP workers serve them)
+        self.parallel = max(1, int(parallel or 1))
+        #: how many times a 429 made a push or listing slow down (halve its window)
+        self.slowed_down = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
         #: loopback/private/link-local/reserved addresses refused unless allowed (see hosts.py)
         self.allow_private_hosts = hosts.private_hosts_allowed() if allow_private_hosts is None else bool(allow_private_hosts)
         self._host, self._port = parts.hostname, parts.port or (443 if self.https else 80)
+        self._main_session = self._new_session()
+        self._main_thread = threading.get_ident()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = True
         if not self.allow_private_hosts:
-            hosts.guard_session(self._session)
+            hosts.guard_session(session)
+        with self._lock:
+            self._sessions.append(session)
+        return session
+
+    @property
+    def _session(self) -> requests.Session:
+        """This thread's session: the client's own in the caller's thread, one per worker thread."""
+        if threading.get_ident() == self._main_thread:
+            return self._main_session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._new_session()
+        return session
+
+    def _counted(self) -> None:
+        with self._lock:
+            self.request_count += 1
+        self._local.count = getattr(self._local, "count", 0) + 1
+
+    def _thread_count(self) -> int:
+        return getattr(self._local, "count", 0)
+
+    def _slow_down(self) -> None:
+        window = getattr(self._local, "window", None)
+        if window is not None:
+            window.slow_down()
+        with self._lock:
+            self.slowed_down += 1
+
+    def _in_window(self, window: _Window, fn, *args, **kwargs):
+        """Run ``fn`` in a worker thread, inside ``window`` (a 429 it meets narrows it)."""
+        with window:
+            self._local.window = window
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._local.window = None
+
+    def batches(self, calls: Iterable[tuple[str, Mapping[str, Any]]], *, parallel: int | None = None,
+                stop: Any = None) -> Iterator[tuple[int, "BatchResult | None", "WooError | None"]]:
+        """Several ``batch`` calls (``(path, {"update": [...]})``...) with at most ``parallel``
+        (default: the client's) in flight; yields ``(index, result, error)`` as each ends, in the
+        caller's thread. The first call goes alone (it finds out the shop's route and auth, and
+        whether it answers at all), then the others in parallel: N batches take about one batch
+        time plus ceil((N-1)/parallel), not N. A 429 halves the window for the rest.
+
+        ``stop(error) -> bool``: once it answers True for an error, calls not started yet are not
+        sent; they are yielded with ``(index, None, None)``."""
+        calls = list(calls)
+        n = max(1, int(parallel or self.parallel))
+        stopped = threading.Event()
+
+        def one(path: str, kwargs: Mapping[str, Any]):
+            if stopped.is_set():
+                return None, None
+            try:
+                return self.batch(path, **kwargs), None
+            except WooError as exc:
+                if stop is not None and stop(exc):
+                    stopped.set()
+                return None, exc
+
+        if not calls:
+            return
+        first = one(*calls[0])
+        yield (0, *first)
+        rest = list(enumerate(calls))[1:]
+        if n == 1 or len(rest) <= 1:
+            for i, (path, kwargs) in rest:
+                yield (i, *one(path, kwargs))
+            return
+        window = _Window(n)
+        with ThreadPoolExecutor(max_workers=min(n, len(rest)), thread_name_prefix="shopsync-woo") as pool:
+            futures = {pool.submit(self._in_window, window, one, path, kwargs): i for i, (path, kwargs) in rest}
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield (futures.pop(fut), *fut.result())
 
     # -- housekeeping ---------------------------------------------------------------------------
 
@@ -307,7 +428,8 @@ class WooClient:
         return f"<WooClient {self.url} auth={self.auth_method} requests={self.request_count}>"
 
     def close(self) -> None:
-        self._session.close()
+        for session in self._sessions:
+            session.close()
 
     def __enter__(self) -> "WooClient":
         return self
@@ -352,29 +474,43 @@ class WooClient:
         page = max(1, _int(params.pop("page", 1)) or 1)
         seen: set[Any] = set()
         while True:
-            resp = self._call("GET", path, params={**params, "per_page": per_page, "page": page})
-            items = self._json(resp, "GET", path)
-            #: objects in the whole listing, as the shop counted them on the last page read
-            self.last_total = _int(resp.headers.get("X-WP-Total"))
-            if not isinstance(items, list):
-                raise WooError("The shop did not answer with a list", code="shopsync_not_a_list",
-                               status=resp.status_code, method="GET", path=path)
-            for item in items:
-                key = item.get("id") if isinstance(item, dict) else None
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                yield item
-            total_pages = _int(resp.headers.get("X-WP-TotalPages"))
-            if not items:
-                break
+            items, total_pages = self._page(path, params, per_page, page)
+            pages = [(page, items, total_pages)]
+            if self.parallel > 1 and items and total_pages is not None and total_pages > page + 1:
+                # the number of pages is known: fetch the rest concurrently, yield them in order
+                window = _Window(self.parallel)
+                numbers = list(range(page + 1, total_pages + 1))
+                with ThreadPoolExecutor(max_workers=min(self.parallel, len(numbers)),
+                                        thread_name_prefix="shopsync-woo") as pool:
+                    got = list(pool.map(lambda n: self._in_window(window, self._page, path, params, per_page, n), numbers))
+                pages += [(n, its, tp) for n, (its, tp) in zip(numbers, got)]
+            for number, its, tp in pages:
+                for item in its:
+                    key = item.get("id") if isinstance(item, dict) else None
+                    if key is not None:
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                    yield item
+                page, total_pages = number, tp
+                if not its:
+                    return
             if total_pages is not None:
                 if page >= total_pages:
                     break
-            elif len(items) < per_page:
+            elif len(pages[-1][1]) < per_page:
                 break
             page += 1
+
+    def _page(self, path: str, params: Mapping[str, Any], per_page: int, page: int) -> tuple[list, int | None]:
+        resp = self._call("GET", path, params={**params, "per_page": per_page, "page": page})
+        items = self._json(resp, "GET", path)
+        #: objects in the whole listing, as the shop counted them on the last page read
+        self.last_total = _int(resp.headers.get("X-WP-Total"))
+        if not isinstance(items, list):
+            raise WooError("The shop did not answer with a list", code="shopsync_not_a_list",
+                           status=resp.status_code, method="GET", path=path)
+        return items, _int(resp.headers.get("X-WP-TotalPages"))
 
     def get_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         return list(self.iter(path, params))
@@ -425,7 +561,7 @@ class WooClient:
             body: dict[str, list] = {}
             for action, obj in chunk:
                 body.setdefault(action, []).append(obj)
-            before = self.request_count
+            before = self._thread_count()
             error: WooError | None = None
             try:
                 resp = self._call("POST", path, data=body, idempotent=not has_creates, retry_uncertain=False)
@@ -438,7 +574,7 @@ class WooClient:
             except WooError as exc:
                 raise self._stop_batch(exc, result, [(chunk, tries)] + list(queue))
             finally:
-                result.requests += self.request_count - before
+                result.requests += self._thread_count() - before
             if error is None:
                 try:
                     answer = self._json(resp, "POST", path)
@@ -661,11 +797,11 @@ class WooClient:
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader):
             kind = "invalid_url"
         else:
-            self.request_count += 1
+            self._counted()
             return resp, None
         sent = kind in ("read_timeout", "dropped")
         if sent:
-            self.request_count += 1
+            self._counted()
         return None, ConnectionFailed(
             self._reason(kind, detail), kind=kind, method=method, path=path,
             maybe_applied=sent and method not in _NO_SIDE_EFFECT,
@@ -760,6 +896,8 @@ class WooClient:
                 retryable = status == 429 or (status >= 500 and idempotent and retry_uncertain)
                 if retryable:
                     retry_after = _retry_after(resp)
+                if status == 429:
+                    self._slow_down()
                 what = f"HTTP {status}"
             else:
                 if failure.kind in ("connect", "dns", "connect_timeout"):
@@ -808,7 +946,7 @@ class WooClient:
             )
         except requests.exceptions.RequestException:
             return False
-        self.request_count += 1
+        self._counted()
         index = _decode_json(probe)
         if probe.status_code == 200 and isinstance(index, dict) and NAMESPACE in (index.get("namespaces") or []):
             log.info("WooCommerce at %s: /wp-json/ not found, using ?rest_route= (pretty permalinks off)", self.url)

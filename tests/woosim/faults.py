@@ -9,13 +9,58 @@ KINDS = ("429", "500", "503", "cut", "timeout")
 
 @dataclass
 class CostModel:
-    """Injected latency: the real shop took ~110 ms per request and ~50 ms per batch item."""
+    """Injected latency: the real shop took ~110 ms per request and ~50 ms per batch item.
+
+    ``php_workers``: how many requests the shop serves at once (PHP-FPM's workers; 0 = no
+    limit). A request waits for a free worker, then costs its latency there: with 4 workers and
+    a second per batch, 5 batches sent 4 at a time take about 2 seconds, one at a time 5.
+    ``peak`` is the most requests ever served at once."""
 
     per_request_ms: float = 0
     per_batch_item_ms: float = 0
+    php_workers: int = 0
+    peak: int = 0
 
     def seconds(self, batch_size: int) -> float:
         return (self.per_request_ms + self.per_batch_item_ms * max(batch_size, 0)) / 1000.0
+
+    def worker(self):
+        """Held while a request is served (a PHP worker)."""
+        return _Workers.of(self)
+
+
+class _Workers:
+    _lock = threading.Lock()
+    _by_model: dict = {}
+
+    def __init__(self, model: "CostModel"):
+        self.model = model
+        self.sem = threading.BoundedSemaphore(model.php_workers) if model.php_workers > 0 else None
+        self.size = model.php_workers
+        self.busy = 0
+        self.count_lock = threading.Lock()
+
+    @classmethod
+    def of(cls, model: "CostModel") -> "_Workers":
+        with cls._lock:
+            w = cls._by_model.get(id(model))
+            if w is None or w.model is not model or w.size != model.php_workers:
+                w = cls._by_model[id(model)] = cls(model)
+            return w
+
+    def __enter__(self):
+        if self.sem is not None:
+            self.sem.acquire()
+        with self.count_lock:
+            self.busy += 1
+            self.model.peak = max(self.model.peak, self.busy)
+        return self
+
+    def __exit__(self, *exc):
+        with self.count_lock:
+            self.busy -= 1
+        if self.sem is not None:
+            self.sem.release()
 
 
 class Faults:

@@ -100,12 +100,13 @@ class Handler(BaseHTTPRequestHandler):
                 # answered (or lost) before WordPress ran: nothing is applied
                 self._finish_fault(fault, entry, sim, None)
                 return
-            status, headers, payload, batch_size = sim._dispatch(
-                method, raw_path, route, query_string, self.headers, body)
-            entry["batch_size"] = batch_size
-            delay = sim.cost.seconds(batch_size)
-            if delay > 0:
-                sim._sleep(delay)
+            with sim.cost.worker():  # one of the shop's PHP workers serves it
+                status, headers, payload, batch_size = sim._dispatch(
+                    method, raw_path, route, query_string, self.headers, body)
+                entry["batch_size"] = batch_size
+                delay = sim.cost.seconds(batch_size)
+                if delay > 0:
+                    sim._sleep(delay)
             entry["status"] = status
             if fault:
                 self._finish_fault(fault, entry, sim, (status, headers, payload))
