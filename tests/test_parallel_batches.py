@@ -108,3 +108,16 @@ def test_catch_up_pages_are_read_concurrently_once_the_page_count_is_known(shop)
     assert ids == sorted(ids) and len(ids) == N == len(set(ids))  # every product once, in order
     assert shop.cost.peak == 4
     assert wall < 0.2 * 5  # 5 pages: the first, then four at once (about 2 request times)
+
+
+def test_a_first_sync_of_many_items_sends_its_product_batches_in_parallel(shop):
+    """The product push's one ``batch`` call of 300 creates goes out as 3 requests, 2 at once
+    after the first, each product made once and tied to its item."""
+    with WooClient(shop.url, "ck_test", "cs_test", parallel=4) as client:
+        shop.cost.per_batch_item_ms = 2
+        shop.cost.peak = 0
+        made = client.batch("products/batch", create=[{"name": f"New {i}", "sku": f"NEW-{i:03d}", "type": "simple"}
+                                                     for i in range(300)])
+    assert made.ok and made.requests == 3 and shop.cost.peak == 2
+    assert [sent["sku"] for _, sent, _ in made.pairs] == [f"NEW-{i:03d}" for i in range(300)]
+    assert all(answer["sku"] == sent["sku"] for _, sent, answer in made.pairs)

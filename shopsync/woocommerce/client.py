@@ -547,6 +547,8 @@ class WooClient:
         items: list[tuple[str, Any]] = [("create", dict(o)) for o in create]
         items += [("update", dict(o)) for o in update]
         items += [("delete", o.get("id") if isinstance(o, Mapping) else o) for o in delete]
+        if self.parallel > 1 and len(items) > size:
+            return self._batch_in_parallel(path, items, size)
         result = BatchResult()
         # (items of the chunk, how many times this very chunk already failed)
         queue: deque[tuple[list[tuple[str, Any]], int]] = deque(
@@ -633,6 +635,40 @@ class WooClient:
             if delay:
                 time.sleep(delay)
         return result
+
+    def _batch_in_parallel(self, path: str, items: list[tuple[str, Any]], size: int) -> BatchResult:
+        """``batch`` of more than one chunk on a client with ``parallel`` > 1: the chunks go
+        through :meth:`batches` (bounded, slowed by a 429); the results are merged in sending
+        order. The first error that stopped a chunk is raised with everything in its
+        ``partial_result`` (chunks not sent as ``pending``)."""
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        calls = []
+        for chunk in chunks:
+            kwargs: dict[str, list] = {"create": [], "update": [], "delete": []}
+            for action, obj in chunk:
+                kwargs[action].append(obj)
+            calls.append((path, kwargs))
+        got: dict[int, tuple[BatchResult | None, WooError | None]] = {}
+        for i, res, err in self.batches(calls, stop=lambda err: True):
+            got[i] = (res, err)
+        merged = BatchResult()
+        first_error: WooError | None = None
+        for i, chunk in enumerate(chunks):
+            res, err = got.get(i, (None, None))
+            if err is not None:
+                first_error = first_error or err
+                res = getattr(err, "partial_result", None)
+            if res is None:
+                if err is None:
+                    merged.pending.extend(chunk)
+                continue
+            for name in ("succeeded", "errors", "pairs", "pending", "create", "update", "delete"):
+                getattr(merged, name).extend(getattr(res, name))
+            merged.requests += res.requests
+        if first_error is not None:
+            first_error.partial_result = merged
+            raise first_error
+        return merged
 
     def _stop_batch(self, error: WooError, result: BatchResult, remaining) -> WooError:
         for chunk, _tries in remaining:
