@@ -117,8 +117,12 @@ def frappe_runtime(cached_sites: bool = False) -> Runtime:
     """The runtime of a job or a request; ``cached_sites`` for the webhook endpoint only."""
     from shopsync.erp.frappe_erp import FrappeERP
 
+    from frappe.utils.background_jobs import get_redis_conn
+
+    from shopsync.sync.echoes import EchoMemory
+
     return Runtime(erp=FrappeERP(), load_site=load_site_cached if cached_sites else load_site, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
-                   edge_job=edge_job)
+                   edge_job=edge_job, echoes=EchoMemory(get_redis_conn(), namespace=frappe.local.site))
 
 
 # The engine's job entry points (shopsync.sync.deliveries.run_resource_job, the stock push) ask

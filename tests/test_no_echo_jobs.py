@@ -9,6 +9,8 @@ note inline (ItemEvents.record), flush after the commit.
 
 from __future__ import annotations
 
+import json
+
 import redis
 import pytest
 from rq.registry import FinishedJobRegistry
@@ -105,3 +107,57 @@ def test_an_order_queued_after_fifty_pushes_runs_before_them(world, sim):
     failed = enq.queues["short"].failed_job_registry.get_job_ids()
     assert finished + failed == [intake.job_id("shop1", "order", 4242)]
     assert queued(enq)["default"] == 50  # not one push ran before it
+
+
+def test_the_echo_of_a_stock_push_costs_no_job_and_a_real_change_still_does(sim, redis_url):
+    """The shop delivers product.updated for every quantity pushed: the intake recognises the
+    body as what the push wrote (shopsync.sync.echoes) and keeps nothing; the same product
+    changed in the shop afterwards is stored and queued as ever."""
+    from shopsync.sync import intake, stock
+    from shopsync.sync.echoes import EchoMemory
+    from tests.support.sites import know_webhooks
+    from tests.test_stock_push import receive
+    from tests.woosim.receiver import WebhookReceiver
+
+    erp = MemoryERP.with_test_shop()
+    conn = redis.Redis.from_url(redis_url)
+    enq = RQEnqueuer(conn, queue_name="echo", by_name=True)
+    rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
+    rt.echoes = EchoMemory(conn, namespace="echo-test")
+    site = add_site(erp, "shop1", sim.url, "ck_test", "cs_test", stock_set_up=1)
+    with WebhookReceiver() as receiver:
+        hook = sim.add_webhook("product.updated", f"{receiver.url}/hook", secret=site.webhook_secret, ping=False)
+        site = know_webhooks(erp, "shop1", [hook])
+        client = WooClient(sim.url, "ck_test", "cs_test")
+        assert P.run_first_sync(erp, site, client).errors == []
+        sim.deliver_webhooks()
+        receiver.clear()
+        codes = [r["name"] for r in erp.find("Item", {"has_variants": 0, "variant_of": ""})][:5]
+        receive(erp, {code: 7 for code in codes})
+        report = stock.push_stock(erp, site, client, codes, echoes=rt.echoes)
+        assert len(report.pushed) == 5
+        sim.deliver_webhooks()
+        echoes = receiver.deliveries()
+        assert len(echoes) == 5
+        before = len(erp.find(intake.LOG_DOCTYPE, {}))
+        answers = [intake.receive(rt, "shop1", d["body"], d["headers"]) for d in echoes]
+        assert [(a.status, a.message) for a in answers] == [(200, "echo of shopsync's own push: not kept")] * 5
+        assert len(erp.find(intake.LOG_DOCTYPE, {})) == before and sum(queued(enq).values()) == 0
+
+        # a genuine change in the shop of one of those products: stored and queued
+        receiver.clear()
+        pid = int(json.loads(echoes[0]["body"])["id"])
+        client.put(f"products/{pid}", {"name": "Renamed in the shop"})
+        sim.deliver_webhooks()
+        [change] = receiver.deliveries()
+        answer = intake.receive(rt, "shop1", change["body"], change["headers"])
+        assert (answer.status, answer.message) == (200, "queued")
+        assert queued(enq) == {"short": 0, "default": 1, "long": 0}
+        # and a quantity changed in the shop only (someone sold one): not an echo either
+        receiver.clear()
+        client.put(f"products/{pid}", {"stock_quantity": 6})
+        sim.deliver_webhooks()
+        [sold] = receiver.deliveries()
+        assert intake.receive(rt, "shop1", sold["body"], sold["headers"]).message != "echo of shopsync's own push: not kept"
+        client.close()
+    install(None)

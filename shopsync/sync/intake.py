@@ -223,6 +223,10 @@ def _receive(rt: Runtime, site_name: str | None, raw_body: bytes, headers: Mappi
     if problem:
         entry["status"] = "Failed"
         entry["error"] = problem
+    elif entry["status"] == "Queued" and topic == "product.updated" and rt.echoes is not None \
+            and rt.echoes.is_echo(site.name, payload):
+        # only what shopsync just pushed (shopsync.sync.echoes): nothing to store, no job
+        return Answer(200, "echo of shopsync's own push: not kept")
     if entry["status"] != "Queued":  # what happened, as a code and its values (shopsync.sync.outcome_codes)
         from shopsync.sync import outcome_codes
 

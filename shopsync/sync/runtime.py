@@ -36,6 +36,8 @@ class Runtime:
     #: the dotted path of the edge's job called ``name`` (``check_webhooks``, ``catch_up_orders``...),
     #: which the engine queues without knowing where it lives (inside a bench: ``shopsync.jobs.<name>``)
     edge_job: Callable[[str], str] = lambda name: name
+    #: what pushes wrote, to know their echoes (shopsync.sync.echoes.EchoMemory); None: not known
+    echoes: Any = None
 
 
 #: Queues, as a plain Frappe worker takes them: ``short`` first, then ``default``, then ``long``.

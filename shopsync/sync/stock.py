@@ -498,6 +498,7 @@ def push_stock(
     force: bool = False,
     progress: Progress | None = None,
     plan: StockPlan | None = None,
+    echoes: Any = None,
 ) -> PushReport:
     """Send the shop the quantities of ``item_codes`` (every linked item when None).
 
@@ -548,6 +549,8 @@ def push_stock(
         else:
             fallback = "no answer for this object in the shop's batch response"
         accepted_ids, error_ids = _item_outcomes(result, lines) if result is not None else (set(), {})
+        if echoes is not None and result is not None:  # their product.updated echoes cost no job
+            echoes.remember(site.name, getattr(result, "update", None) or [])
         accepted, refused, unsent = [], {}, []
         for line in lines:
             oid = line.woo_object_id
@@ -946,6 +949,7 @@ def run_pending(
     limit: int | None = DRAIN_LIMIT,
     progress: Progress | None = None,
     budget: float | None = None,
+    echoes: Any = None,
 ) -> PushReport:
     """The body of the site's stock job: drain, push, repeat until the set stays empty.
 
@@ -970,7 +974,7 @@ def run_pending(
         codes = pending.drain(site.name, limit)
         if codes:
             try:
-                report.merge(push_stock(erp, site, client, codes, progress=alive))
+                report.merge(push_stock(erp, site, client, codes, progress=alive, echoes=echoes))
             except BaseException:
                 # not the shop's refusal (push_stock records those): a bug, the database, a
                 # killed job. The items go back and the flag is given up, so the next movement
@@ -1014,8 +1018,10 @@ def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
         pending.release(site_name, token)
         return f"{site_name}: disabled, pending stock dropped"
     token = token or uuid.uuid4().hex[:16]
+    from shopsync.sync.echoes import EchoMemory
+
     report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token, limit=DRAIN_LIMIT,
-                         budget=JOB_BUDGET_SECONDS)
+                         budget=JOB_BUDGET_SECONDS, echoes=EchoMemory(job.connection, namespace=namespace))
     if report.more:
         # Still items pending: a continuation holding the same flag (a new job id: this one is
         # still running, and a queue drops a job whose id is queued or running).
