@@ -228,7 +228,41 @@ def bench_hook(args) -> None:
         server.stop()
 
 
+def bench_parallel(args, per_request: float, per_item: float) -> None:
+    """A 500-line voucher pushed with one batch at a time vs the site's default window, against a
+    shop with 4 PHP workers at the real shop's per-request and per-item costs (scaled). Both
+    measured in this run, on the same items (the Bins are moved between the two runs)."""
+    from shopsync.sync.site import SiteConfig as _SC
+
+    lines, scale = args.voucher_lines, args.scale
+    default = _SC.from_doc({"name": "x"}).parallel_requests
+    sim = WooSim(consumer_key="ck_bench", consumer_secret="cs_bench").start()
+    try:
+        sim.seed(products=lines, variable_products=0, customers=0, orders=0)
+        erp, site, codes = build(lines, sim)
+        sim.cost = CostModel(per_request_ms=per_request * scale, per_batch_item_ms=per_item * scale, php_workers=4)
+        print(f"\n{lines}-line voucher, shop with 4 PHP workers, costs x{scale:g} "
+              f"({(per_request + 100 * per_item) * scale / 1000:.2f} s a batch of 100):", flush=True)
+        walls = {}
+        for round_, parallel in enumerate((1, default)):
+            with erp.transaction():
+                for b in erp.find("Bin", {}, fields=("name", "actual_qty")):
+                    erp.set_values("Bin", b["name"], {"actual_qty": float(b["actual_qty"] or 0) + 1})
+            sim.cost.peak = 0
+            with WooClient(sim.url, "ck_bench", "cs_bench", timeout=120, parallel=parallel) as client:
+                started = time.perf_counter()
+                report = stock.push_stock(erp, site, client, list(codes))
+                walls[parallel] = time.perf_counter() - started
+            print(f"  parallel {parallel}: {report.requests} requests, {len(report.pushed)} pushed, "
+                  f"{len(report.errors)} errors, at most {sim.cost.peak} in flight, wall {walls[parallel]:.2f} s measured "
+                  f"(at the real shop's costs, model: {walls[parallel] / scale:.1f} s)", flush=True)
+        print(f"  ratio parallel 1 / parallel {default}: {walls[1] / walls[default]:.2f}x (same run)", flush=True)
+    finally:
+        sim.stop()
+
+
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--items", type=int, default=10_000, help="changed items to push (N)")
     ap.add_argument("--scale", type=float, default=0.1, help="multiply the simulated costs (1 = real time)")
@@ -240,6 +274,7 @@ def main() -> None:
     per_request, per_item, real = cost_model(args.timings)
     if not args.skip_push:
         bench_push(args, per_request, per_item, real)
+    bench_parallel(args, per_request, per_item)
     bench_hook(args)
 
 
