@@ -126,6 +126,37 @@ def test_over_the_credit_limit_the_order_fails_whole_and_says_what_to_do(erp, si
     assert again.status == "created" and so_docstatus(erp, again) == 1
 
 
+def test_on_a_french_site_the_credit_limit_is_still_recognised(erp, site, monkeypatch):
+    """The refusal is told by where it happened (written, then refused by the submit's work) and
+    by the limit the ERP holds, never by its words: a translated site says it in French."""
+    from tests.erp_stand_in import selling
+
+    english = selling.check_credit_limit
+
+    def in_french(erp_, customer, company):
+        try:
+            english(erp_, customer, company)
+        except E.ValidationError:
+            raise E.ValidationError(f"Limite de crédit dépassée pour le client {customer}") from None
+
+    monkeypatch.setattr(selling, "check_credit_limit", in_french)
+    first = import_order(erp, site, make_order([{"price": "50.00"}], order_id=1))
+    set_credit_limit(erp, first.customer, 100)
+    refused = import_order(erp, site, make_order([{"price": "50.00"}], order_id=2))
+    assert refused.status == "failed"
+    assert refused.reason.startswith(f"Credit limit reached for customer {first.customer} in Test Shop (limit 100.00")
+    assert "Limite de crédit dépassée" in refused.reason and "then Retry" in refused.reason
+
+
+def test_a_customer_with_a_limit_meeting_another_rule_is_not_told_about_the_limit(erp, site):
+    first = import_order(erp, site, make_order([{"price": "50.00"}], order_id=1))
+    set_credit_limit(erp, first.customer, 1000)
+    off = erp.on("Sales Order", "validate", lambda doc: (_ for _ in ()).throw(E.ValidationError("Une autre règle")))
+    outcome = import_order(erp, site, make_order([{"price": "50.00"}], order_id=2))
+    off()
+    assert outcome.status == "failed" and outcome.reason == "the ERP refused: ValidationError: Une autre règle"
+
+
 def test_a_draft_order_is_not_held_by_the_credit_limit_until_it_is_paid(erp, site):
     first = import_order(erp, site, make_order([{"price": "50.00"}], order_id=1))
     set_credit_limit(erp, first.customer, 100)

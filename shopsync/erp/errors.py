@@ -18,6 +18,10 @@ class ERPError(Exception):
     http_status = 417
     #: True when re-running the same work later may succeed (lock timeouts, deadlocks).
     transient = False
+    #: True when an ``insert(..., submit=True)`` was refused after the document had passed its
+    #: validation and was written: by its submit's work (ERPNext's credit limit check runs in the
+    #: Sales Order's ``on_submit``). Tells a submit's refusal from a save's in any site language.
+    at_submit = False
 
 
 class ValidationError(ERPError):

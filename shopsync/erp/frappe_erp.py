@@ -66,6 +66,14 @@ def _errors() -> Iterator[None]:
         raise translated from exc
 
 
+def _written(doc: Any) -> bool:
+    """Whether ``doc``'s row is in the database (this transaction included)."""
+    try:
+        return bool(doc.name) and bool(frappe.db.exists(doc.doctype, doc.name))
+    except Exception:  # noqa: BLE001 - a broken transaction: say nothing more
+        return False
+
+
 _SIMPLE = (str, int, float, bool, type(None))
 
 
@@ -131,18 +139,26 @@ class FrappeERP:
         return frappe.db.get_single_value(doctype, field)
 
     def insert(self, doc: dict[str, Any], submit: bool = False) -> dict[str, Any]:
-        with _errors():
-            new = frappe.get_doc(doc)
-            if doc.get("name"):
-                new.flags.name_set = True
-            if submit:
-                new.docstatus = 1
-            new.insert(ignore_permissions=True)
-            if submit and hasattr(new, "set_status"):
-                # ERPNext sets a new document's status only once it is saved (StatusUpdater.set_status
-                # returns early while is_new()): what validate does on a draft's submit, done here
-                new.set_status(update=True)
-            return _plain(new)
+        new = None
+        try:
+            with _errors():
+                new = frappe.get_doc(doc)
+                if doc.get("name"):
+                    new.flags.name_set = True
+                if submit:
+                    new.docstatus = 1
+                new.insert(ignore_permissions=True)
+                if submit and hasattr(new, "set_status"):
+                    # ERPNext sets a new document's status only once it is saved (StatusUpdater.set_status
+                    # returns early while is_new()): what validate does on a draft's submit, done here
+                    new.set_status(update=True)
+                return _plain(new)
+        except errors.ERPError as exc:
+            # Frappe writes the row (db_insert) after validate and before_submit, then runs
+            # on_submit: a row present in this transaction means the submit's work refused it
+            if submit and not exc.transient and new is not None and _written(new):
+                exc.at_submit = True
+            raise
 
     def update(self, doctype: str, name: str, values: dict[str, Any]) -> dict[str, Any]:
         with _errors():

@@ -757,7 +757,7 @@ class _Importer:
                 raise
             number = str(self.order.get("number") or self.oid)
             reason = refusals.save_refused(self.erp, so, number, exc)
-            if reason is None and submitting and "credit limit" in str(exc).lower():
+            if reason is None and submitting and exc.at_submit:
                 reason = refusals.submit_refused(self.erp, so, number, exc)
             if reason is None:
                 raise

@@ -707,13 +707,18 @@ class MemoryERP:
         doc.update(creation=stamp, modified=stamp, owner=ADMIN, modified_by=ADMIN)
         self._stamp_children(spec, doc, stamp, None)
         self._store(doctype, doc)
-        ctrl.after_insert(doc)
-        self._fire(doctype, "after_insert", self._get_raw(doctype, doc["name"]))
-        if docstatus == 1:
-            ctrl.on_submit(doc, via_insert=True)
-            self._fire(doctype, "on_update", self._get_raw(doctype, doc["name"]))
-            self._fire(doctype, "on_submit", self._get_raw(doctype, doc["name"]))
-        else:
+        try:
+            ctrl.after_insert(doc)
+            self._fire(doctype, "after_insert", self._get_raw(doctype, doc["name"]))
+            if docstatus == 1:
+                ctrl.on_submit(doc, via_insert=True)
+                self._fire(doctype, "on_update", self._get_raw(doctype, doc["name"]))
+                self._fire(doctype, "on_submit", self._get_raw(doctype, doc["name"]))
+        except E.ERPError as exc:
+            # written, then refused by its submit's work: the port's insert(..., submit=True) says so
+            exc.at_submit = docstatus == 1 and not exc.transient
+            raise
+        if docstatus != 1:
             ctrl.on_update(doc, None)
             self._fire(doctype, "on_update", self._get_raw(doctype, doc["name"]))
         self._fire(doctype, "on_change", self._get_raw(doctype, doc["name"]))
