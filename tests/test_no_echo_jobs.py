@@ -161,3 +161,91 @@ def test_the_echo_of_a_stock_push_costs_no_job_and_a_real_change_still_does(sim,
         assert intake.receive(rt, "shop1", sold["body"], sold["headers"]).message != "echo of shopsync's own push: not kept"
         client.close()
     install(None)
+
+
+def test_the_echoes_of_product_and_price_pushes_cost_no_job_and_a_real_change_still_does(sim, redis_url):
+    """An Item renamed, a selling price changed, a variation's price changed: each push's
+    product.updated echo (and the variable parent WooCommerce saves after its variation) is
+    answered without a log entry or a job; the same product then changed in the shop is queued."""
+    from shopsync.sync import intake
+    from shopsync.sync.echoes import EchoMemory
+    from tests.support.sites import know_webhooks
+    from tests.woosim.receiver import WebhookReceiver
+
+    echo = (200, "echo of shopsync's own push: not kept")
+    erp = MemoryERP.with_test_shop()
+    conn = redis.Redis.from_url(redis_url)
+    enq = RQEnqueuer(conn, queue_name="pecho", by_name=True)
+    rt = make_runtime(erp, enq, client_for=lambda s: WooClient(s.woocommerce_url, s.consumer_key, s.consumer_secret))
+    rt.echoes = EchoMemory(conn, namespace="product-echo-test")
+    site = add_site(erp, "shop1", sim.url, "ck_test", "cs_test")
+    with WebhookReceiver() as receiver:
+        hook = sim.add_webhook("product.updated", f"{receiver.url}/hook", secret=site.webhook_secret, ping=False)
+        site = know_webhooks(erp, "shop1", [hook])
+        client = WooClient(sim.url, "ck_test", "cs_test")
+        assert P.run_first_sync(erp, site, client).errors == []
+        sim.deliver_webhooks()
+        receiver.clear()
+
+        def deliveries_after(change):
+            receiver.clear()
+            with erp.transaction():
+                change()
+            return receiver
+
+        simple = sorted(r["name"] for r in erp.find("Item", {"has_variants": 0, "variant_of": ""}))[0]
+        variant = sorted(r["name"] for r in erp.find("Item", {"variant_of": ("!=", "")}))[0]
+        price = {r["item_code"]: r["name"] for r in erp.find("Item Price", {"selling": 1}, fields=("name", "item_code"))}
+        with erp.transaction():
+            erp.update("Item", simple, {"item_name": "Renamed in the ERP"})
+        assert P.push_item(erp, site, client, simple).updated_products
+        with erp.transaction():
+            erp.update("Item Price", price[variant], {"price_list_rate": 71})
+        assert P.push_item(erp, site, client, variant).updated_products
+        parent_id = int(next(link["woo_id"] for link in erp.find(LINK_DOCTYPE, {"erp_name": variant}, fields=("woo_id",))))
+        with sim.lock:  # WooCommerce saves the variable parent after its variation (its price range)
+            sim.state.emit("product", "updated", parent_id)
+        sim.deliver_webhooks()
+        bodies = [json.loads(d["body"]) for d in receiver.deliveries()]
+        assert sorted(b.get("type") for b in bodies) == ["simple", "variable", "variation"]
+        assert next(b for b in bodies if b["type"] == "variation")["regular_price"] == "71.00"
+        before = len(erp.find(intake.LOG_DOCTYPE, {}))
+        answers = [intake.receive(rt, "shop1", d["body"], d["headers"]) for d in receiver.deliveries()]
+        assert [(a.status, a.message) for a in answers] == [echo] * 3
+        assert len(erp.find(intake.LOG_DOCTYPE, {})) == before and sum(queued(enq).values()) == 0
+
+        # the same products changed in the shop afterwards: each one stored and queued
+        receiver.clear()
+        simple_id = next(b["id"] for b in bodies if b["type"] == "simple")
+        client.put(f"products/{simple_id}", {"regular_price": "1.00"})
+        client.put(f"products/{parent_id}", {"name": "Parent renamed in the shop"})
+        sim.deliver_webhooks()
+        answers = [intake.receive(rt, "shop1", d["body"], d["headers"]) for d in receiver.deliveries()]
+        assert [(a.status, a.message) for a in answers] == [(200, "queued")] * 2
+        assert queued(enq)["default"] == 2
+        client.close()
+    install(None)
+
+
+def test_a_variation_answered_in_one_shape_and_delivered_in_another_is_known_by_its_own_fields():
+    """Real captures (WooCommerce 9.9.5): a variation as ``variations/batch`` answers it and the
+    ``product.updated`` delivery of a variation, in the products' shape (name "Parent - M", tax class
+    "" for "parent", ``images`` for ``image``). The answer given the delivered variation's own
+    values is its echo; a quantity or a price of its own changed since is not."""
+    import pathlib
+
+    from shopsync.sync.echoes import fingerprint
+
+    captures = pathlib.Path(__file__).parent / "captures" / "woocommerce"
+    delivered = json.loads(json.loads((captures / "webhooks" / "product_updated_variation_stock.json")
+                                      .read_text(encoding="utf-8"))["body_raw"])
+    answered = json.loads((captures / "create_variation_S.json").read_text(encoding="utf-8"))["response"]["body"]
+    assert delivered["type"] == answered["type"] == "variation" and delivered["parent_id"] == answered["parent_id"]
+    # the capture's answer is variation S (41), its delivery variation M (42): the same object
+    # once the answer carries M's own values (what differs between two sizes)
+    same = {**answered, **{k: delivered[k] for k in ("id", "sku", "stock_quantity", "attributes", "permalink",
+                                                      "date_created", "date_created_gmt", "date_modified",
+                                                      "date_modified_gmt")}}
+    assert fingerprint(same) == fingerprint(delivered)
+    assert fingerprint({**same, "stock_quantity": delivered["stock_quantity"] - 1}) != fingerprint(delivered)
+    assert fingerprint({**same, "regular_price": "1.00"}) != fingerprint(delivered)

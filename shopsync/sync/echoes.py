@@ -9,6 +9,11 @@ the fingerprint of the object as the shop answered the batch (every field but it
 dates and links; descriptions as their text, since a delivery carries them rendered). A ``product.updated`` whose body has the same fingerprint is the echo: the
 intake answers 200 and keeps nothing. A body that differs in anything (a name, a price, a
 quantity changed in the shop meanwhile) has another fingerprint and is processed as ever.
+The product and price pushes (:mod:`shopsync.sync.products.shop_writes`) remember their answers
+the same way. A variation's save makes WooCommerce save its variable parent too (its price range
+and stock status are the variations'), which delivers the parent: a push of variations remembers
+each parent as the run knew it, without those derived fields (:data:`DERIVED`), and a variable
+product whose body differs from it in those fields only is that echo.
 Plain Python (no ``frappe``).
 """
 
@@ -26,11 +31,14 @@ log = logging.getLogger(__name__)
 #: Action Scheduler within minutes)
 ECHO_TTL = 15 * 60
 KEY = "shopsync:echo:{site}:{id}"
+PARENT_KEY = "shopsync:echo-parent:{site}:{id}"
 #: what changes at every save without being a change of the product, and what only one of the
 #: two forms carries (a batch answers in the "edit" context, a delivery is the "view" one)
 VOLATILE = frozenset({"date_modified", "date_modified_gmt", "_links", "generated_slug", "permalink_template"})
 #: rendered in the view context (wpautop: <p>...</p> and new lines added): compared as their text
 RENDERED = frozenset({"description", "short_description"})
+#: what WooCommerce computes for a variable product from its variations when one of them is saved
+DERIVED = frozenset({"price", "price_html", "on_sale", "stock_status", "purchasable"})
 _TAG = re.compile(r"<[^>]*>|\s+")
 
 
@@ -45,8 +53,37 @@ def _canon(key: str, value: Any) -> Any:
     return value
 
 
-def fingerprint(obj: Mapping[str, Any]) -> str:
-    kept = {k: _canon(k, v) for k, v in obj.items() if k not in VOLATILE}
+#: A variation is answered by ``products/<id>/variations/batch`` in the variations' shape and
+#: delivered in the products' shape (a real capture: webhooks/product_updated_variation_stock.json):
+#: compared on the fields both carry alike. Its name (the parent's name and the attributes, in the
+#: delivery) follows from those; its tax class "parent" is delivered as ""; its ``image`` is the
+#: first of the delivery's ``images``.
+VARIATION_FIELDS = frozenset({
+    "id", "parent_id", "type", "attributes", "backordered", "backorders", "backorders_allowed", "date_created",
+    "date_created_gmt", "date_on_sale_from", "date_on_sale_from_gmt", "date_on_sale_to", "date_on_sale_to_gmt",
+    "description", "dimensions", "download_expiry", "download_limit", "downloadable", "downloads",
+    "global_unique_id", "low_stock_amount", "manage_stock", "menu_order", "meta_data", "on_sale", "permalink",
+    "price", "purchasable", "regular_price", "sale_price", "shipping_class", "shipping_class_id", "sku", "status",
+    "stock_quantity", "stock_status", "tax_class", "tax_status", "virtual", "weight"})
+
+
+def _variation(obj: Mapping[str, Any]) -> dict[str, Any]:
+    kept = {k: _canon(k, obj.get(k)) for k in VARIATION_FIELDS}
+    if kept["tax_class"] == "parent":
+        kept["tax_class"] = ""
+    if "images" in obj:
+        image = (obj.get("images") or [None])[0]
+    else:
+        image = obj.get("image")
+    kept["image"] = image.get("id") if isinstance(image, Mapping) else None
+    return kept
+
+
+def fingerprint(obj: Mapping[str, Any], leave_out: frozenset = frozenset()) -> str:
+    if obj.get("type") == "variation":
+        kept = _variation(obj)
+    else:
+        kept = {k: _canon(k, v) for k, v in obj.items() if k not in VOLATILE and k not in leave_out}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -59,14 +96,24 @@ class EchoMemory:
     def key(self, site: str, obj_id: Any) -> str:
         return KEY.format(site=site, id=obj_id) + (f"@{self.namespace}" if self.namespace else "")
 
-    def remember(self, site: str, objects: Iterable[Mapping[str, Any]]) -> int:
-        """The objects as the shop answered a push (rows without an error). Never raises."""
+    def parent_key(self, site: str, obj_id: Any) -> str:
+        return PARENT_KEY.format(site=site, id=obj_id) + (f"@{self.namespace}" if self.namespace else "")
+
+    def remember(self, site: str, objects: Iterable[Mapping[str, Any]],
+                 parents: Iterable[Mapping[str, Any]] = ()) -> int:
+        """The objects as the shop answered a push (rows without an error), and the variable
+        parents of the variations it saved, as known before (their derived fields left out).
+        Never raises."""
         try:
             pipe = self.redis.pipeline(transaction=False)
             n = 0
             for obj in objects:
                 if isinstance(obj, Mapping) and obj.get("id") and not obj.get("error"):
                     pipe.set(self.key(site, obj["id"]), fingerprint(obj), ex=self.ttl)
+                    n += 1
+            for obj in parents:
+                if isinstance(obj, Mapping) and obj.get("id") and obj.get("type") == "variable":
+                    pipe.set(self.parent_key(site, obj["id"]), fingerprint(obj, DERIVED), ex=self.ttl)
                     n += 1
             if n:
                 pipe.execute()
@@ -78,11 +125,14 @@ class EchoMemory:
     def is_echo(self, site: str, payload: Mapping[str, Any]) -> bool:
         """Does ``payload`` carry nothing but what shopsync itself just pushed? Never raises
         (Redis down: not an echo, the delivery is processed)."""
+        keys = [self.key(site, payload.get("id"))]
+        if payload.get("type") == "variable":
+            keys.append(self.parent_key(site, payload.get("id")))
         try:
-            stored = self.redis.get(self.key(site, payload.get("id")))
+            stored = self.redis.mget(keys)
         except Exception:  # noqa: BLE001
             return False
-        if stored is None:
-            return False
-        stored = stored.decode() if isinstance(stored, bytes) else stored
-        return stored == fingerprint(payload)
+        stored = [s.decode() if isinstance(s, bytes) else s for s in stored]
+        if stored[0] is not None and stored[0] == fingerprint(payload):
+            return True
+        return len(stored) > 1 and stored[1] is not None and stored[1] == fingerprint(payload, DERIVED)

@@ -86,6 +86,9 @@ class Engine:
         self.links_complete = False
         self.result = SyncResult()
         self.requests_before = requests_made(client)
+        #: where the shop's answers to this run's pushes are remembered (shopsync.sync.echoes);
+        #: None: the runtime's, when there is one
+        self.echoes: Any = None
 
     def use_client(self, client: Any) -> Any:
         """Give the run its shop client (a delivery reads the shop only when it must)."""

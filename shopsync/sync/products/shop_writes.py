@@ -73,6 +73,7 @@ def push(eng: Engine, ops: list[Op]) -> None:
             create=[p for _, p in new_products],
             update=[{"id": op.key[0], **p} for op, p in product_updates],
         )
+        remember_echoes(eng, [answer for action, _, answer in res.pairs if action == "update"])
         by_sku = {pm.text(p.get("sku")).casefold(): op for op, p in new_products}
         by_id = {op.key[0]: op for op, _ in product_updates}
         for action, sent, answer in res.pairs:
@@ -114,6 +115,9 @@ def push(eng: Engine, ops: list[Op]) -> None:
             create=[p for _, p in creates_v],
             update=[{"id": op.key[1], **p} for op, p in updates_v],
         )
+        # the variations saved, and their parent, which WooCommerce saves after them
+        remember_echoes(eng, [answer for action, _, answer in res.pairs if action == "update"],
+                        parents=[parent] if parent is not None and res.pairs else [])
         by_sku = {pm.text(p.get("sku")).casefold(): op for op, p in creates_v}
         by_id = {op.key[1]: op for op, _ in updates_v}
         for action, sent, answer in res.pairs:
@@ -138,6 +142,21 @@ def push(eng: Engine, ops: list[Op]) -> None:
         for op, msg in part:
             eng.result.errors.append(eng.row(op.code, op.key, msg))
             note_error(eng, op.code, op.key, msg)
+
+
+def remember_echoes(eng: Engine, answers: list[Mapping[str, Any]], parents: list[Mapping[str, Any]] = ()) -> None:
+    """What the shop answered a push, so that its ``product.updated`` echoes cost no job
+    (:mod:`shopsync.sync.echoes`): in the run's memory, else the runtime's, else nowhere."""
+    memory = eng.echoes
+    if memory is None:
+        from shopsync.sync.runtime import NoRuntime, current
+
+        try:
+            memory = current().echoes
+        except NoRuntime:
+            return
+    if memory is not None and (answers or parents):
+        memory.remember(eng.site.name, answers, parents=parents)
 
 
 def _variant_to_create(eng: Engine, v_code: str) -> bool:
