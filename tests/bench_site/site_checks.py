@@ -227,8 +227,14 @@ def bins_of(item_code):
 def forget_earlier_runs():
     """Test hygiene on the bench's test site: sites left enabled by earlier runs point at
     simulators that are gone, and their queued jobs would only retry against them."""
-    stale = frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", "sim-%"]}, pluck="name")
-    stale += frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", "tmp-%"]}, pluck="name")
+    # only sites nobody touched for half an hour: another run going on at the same time keeps its own
+    from frappe.utils import add_to_date, now_datetime
+
+    before = add_to_date(now_datetime(), minutes=-30)
+    stale = []
+    for prefix in ("sim-%", "tmp-%"):
+        stale += frappe.get_all(SITE, filters={"enabled": 1, "site_name": ["like", prefix], "modified": ["<", before]},
+                                pluck="name")
     for name in stale:
         frappe.db.set_value(SITE, name, "enabled", 0)
     frappe.cache().delete_value("shopsync:enabled_sites")
