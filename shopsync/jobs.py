@@ -75,14 +75,20 @@ def enqueue(method: str, *, job_id: str, queue: str = "default", after_commit: b
     import): ``method`` runs in ``run_job`` as the site's "Create documents as" user (``site_name``
     in ``kwargs``), never as whoever clicked; on a named queue with its time limit; at most one job
     per ``job_id`` queued or running (Frappe's deduplicate). False when one already is."""
-    from frappe.utils.background_jobs import is_job_enqueued
+    from frappe.utils.background_jobs import get_job
+    from rq.job import JobStatus
 
     if queue not in QUEUE_TIMEOUT:
         raise ValueError(f"unknown queue {queue!r}: one of {', '.join(QUEUE_TIMEOUT)}")
-    if is_job_enqueued(job_id):
-        return False
+    # Frappe's deduplicate, done once: its own (deduplicate=True) would fetch the job and ask its
+    # status again, two more Redis round trips per delivery for the same answer
+    job = get_job(job_id)
+    if job is not None:
+        if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED):
+            return False
+        job.delete()  # a finished job's hash would otherwise keep its old arguments (rq#793)
     frappe.enqueue(
-        "shopsync.jobs.run_job", queue=queue, timeout=QUEUE_TIMEOUT[queue], job_id=job_id, deduplicate=True,
+        "shopsync.jobs.run_job", queue=queue, timeout=QUEUE_TIMEOUT[queue], job_id=job_id,
         enqueue_after_commit=after_commit, target=method, target_kwargs=kwargs,
     )
     return True

@@ -236,7 +236,8 @@ def _receive(rt: Runtime, site_name: str | None, raw_body: bytes, headers: Mappi
     try:
         with rt.erp.transaction():
             # The receipt outlives the log entry (cleared after 30 days): a repeat is still known.
-            rt.erp.insert({"doctype": RECEIPT_DOCTYPE, "dedupe_key": entry["dedupe_key"], "site": site.name,
+            # A bare row (named by its key, nothing to validate): a repeat stops here, at the key.
+            rt.erp.insert_row({"doctype": RECEIPT_DOCTYPE, "dedupe_key": entry["dedupe_key"], "site": site.name,
                            "received_at": entry["received_at"]})
             stored = rt.erp.insert(entry)
     except (DuplicateEntryError, UniqueValidationError):

@@ -535,6 +535,12 @@ class MemoryERP:
         with self.transaction():
             return self._update(doctype, name, copy.deepcopy(values))
 
+    def insert_row(self, doc: Doc) -> None:
+        """``db_insert``: stored as given (the stand-in still checks the row as an insert would,
+        which only refuses more); a duplicate name is refused as the primary key refuses it."""
+        with self.transaction():
+            self._insert(copy.deepcopy(doc))
+
     def set_values(self, doctype: str, name: str, values: Doc) -> None:
         """``frappe.db.set_value``: plain fields straight to storage, the row must exist."""
         with self.transaction():
