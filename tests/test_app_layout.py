@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -145,3 +146,24 @@ def test_doctypes_are_consistent():
                 assert target in docs or target in contract.doctypes or target in ("User", "DocType"), (name, field)
             if field["fieldtype"] in ("Table", "Table MultiSelect"):
                 assert docs[field["options"]]["istable"] == 1, (name, field)
+
+
+def test_the_readme_map_names_every_module_and_folder():
+    """A reader finds any module from the README's map: a module or folder added without its line fails here."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Architecture: where things are")
+    block = readme[start:readme.index("```", readme.index("```", start) + 3)]
+    named = set(re.findall(r"[\w.]+(?:\.py|/)", block))
+    missing = []
+    for path in sorted(APP.rglob("*.py")):
+        rel = path.relative_to(APP)
+        if path.name == "__init__.py" or rel.parts[0] in ("shopsync", "patches") or "__pycache__" in rel.parts:
+            continue  # doctypes, reports and patches are named by their folders
+        if path.name not in named:
+            missing.append(rel.as_posix())
+    for folder in ("scripts", "sandbox", "tools", "bench", "tests/woosim", "tests/erp_stand_in",
+                   "tests/support", "tests/captures", "tests/bench_site", "shopsync/patches",
+                   "shopsync/fixtures", "shopsync/public/js", "shopsync/sync/products"):
+        if (REPO / folder).is_dir() and folder.rsplit("/", 1)[-1] + "/" not in named:
+            missing.append(folder + "/")
+    assert missing == [], f"the README's map leaves out: {missing}"
