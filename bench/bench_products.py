@@ -17,7 +17,12 @@ its inserts check unique fields and duplicate prices by scanning, so a first syn
 the square of the catalogue), items per second, and the resync's cost against the first sync's.
 Three runs:
 
-1. first sync: every product and variation becomes an item (links, prices, templates, variants);
+1. first sync: every product and variation becomes an item (links, prices, templates, variants).
+   The stand-in's Item and Item Price hooks are wired as shopsync/events.py wires Frappe's (note
+   in the transaction, flush after the commit into a real Redis and RQ queue), and the jobs the
+   first sync queues are counted: **before** (engine marking off: every Item save and selling
+   Item Price save the hooks see, each of which queued one ``push_item`` job before issue 13),
+   and **after** (what the hooks, which skip the engine's own writes, actually queued in RQ);
 2. incremental resync (``run_sync(since=cursor)``) after 1% changed: half of the changes in the
    shop (names, prices of products and variations), half in the ERP (Item names, Item Prices);
 3. the same resync as a full listing (``run_sync()`` without a cursor), for comparison.
@@ -26,6 +31,7 @@ Three runs:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import pathlib
 import random
@@ -74,6 +80,46 @@ class TimedERP:
 
     def transaction(self):
         return self._erp.transaction()
+
+
+def wire_item_hooks(erp: Any, stack: contextlib.ExitStack) -> dict:
+    """The stand-in's Item and Item Price hooks as shopsync/events.py wires Frappe's: note the item
+    in the transaction's ItemEvents (which skips the engine's own writes), flush after the commit
+    into a real Redis (pending set per site) and a real RQ queue. ``seen`` counts every save the
+    hooks see, marking or not: what the hooks queued before issue 13 (one job each)."""
+    import redis
+
+    from shopsync.sync.products.pending import ItemEvents, PendingProducts
+    from tests.support.redis_server import RedisServer
+    from tests.support.rq_runtime import RQEnqueuer
+
+    server = RedisServer().start()
+    stack.callback(server.stop)
+    conn = redis.Redis.from_url(server.url)
+    out = {"seen": 0, "enqueuer": RQEnqueuer(conn, queue_name="bench", by_name=True),
+           "pending": PendingProducts(conn)}
+    events = ItemEvents()
+    inner = getattr(erp, "_erp", erp)
+
+    def note(doc):
+        out["seen"] += 1
+        events.record(doc["name"])
+
+    def note_price(doc):
+        if doc.get("selling", 1):
+            out["seen"] += 1
+            events.record(doc["item_code"])
+
+    def flush(_doc):
+        from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
+
+        sites = [SiteConfig.from_doc(inner.get(SITE_DOCTYPE, r["name"])) for r in inner.find(SITE_DOCTYPE)]
+        events.flush(sites, out["pending"], out["enqueuer"])
+
+    for doctype, callback in (("Item", note), ("Item Price", note_price)):
+        inner.on(doctype, "on_update", callback)
+        inner.on(doctype, "on_update", flush, after_commit=True)
+    return out
 
 
 def scaled_cost_model(path: pathlib.Path, scale: float) -> CostModel:
@@ -136,6 +182,7 @@ def report(label: str, seconds: float, requests: int, objects: int, erp: TimedER
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--products", type=int, default=10_000, help="products in the shop (simple + variable)")
     ap.add_argument("--variations", type=int, default=2_000, help="variations in all")
@@ -146,6 +193,7 @@ def main() -> None:
     args = ap.parse_args()
 
     sim = WooSim(consumer_key="ck_bench", consumer_secret="cs_bench").start()
+    stack = contextlib.ExitStack()
     try:
         t0 = time.perf_counter()
         simple_ids, variation_ids, cats = seed_shop(sim, args.products, args.variations, args.per_parent)
@@ -165,6 +213,9 @@ def main() -> None:
             {"woo_category_id": cats[1], "item_group": "Accessories"}])
         client = WooClient(sim.url, "ck_bench", "cs_bench", timeout=300, max_retry_seconds=600)
 
+        # the Item / Item Price hooks, as shopsync/events.py wires them, into a real Redis + RQ
+        hooks = wire_item_hooks(erp, stack)
+
         # 1. first sync
         last = [0.0]
 
@@ -179,6 +230,10 @@ def main() -> None:
         first_s = time.perf_counter() - t0
         print(f"  {first.summary()}")
         a = report("first sync", first_s, client.request_count - r0, total, erp, e0)
+        jobs_after = sum(q.count for q in hooks["enqueuer"].queues.values())
+        print(f"  jobs queued by the Item / Item Price hooks, same run: before (engine marking off, counted: one "
+              f"push_item job per save the hooks saw, as before issue 13) {hooks['seen']}; after (measured in RQ) "
+              f"{jobs_after}; product pushes pending {hooks['pending'].size(site.name)}", flush=True)
         if first.errors:
             print(f"  first errors: {[r.detail for r in first.errors[:3]]}")
 
@@ -204,6 +259,10 @@ def main() -> None:
                 erp.update("Item", code, {"item_name": f"ERP {code}"})
                 erp.update("Item Price", prices[code], {"price_list_rate": 77})
         print(f"changed: {len(shop_side)} in the shop, {len(erp_side)} in the ERP ({n_changes / total:.1%})")
+        jobs_now = sum(q.count for q in hooks["enqueuer"].queues.values())
+        print(f"  the ERP side's {2 * len(erp_side)} saves (Items, Item Prices) queued {jobs_now - jobs_after} push "
+              f"job(s) (measured in RQ; one per site), {hooks['pending'].size(site.name)} item(s) pending in it; "
+              "the resync below pushes them itself")
 
         # 2. incremental resync
         r0, e0, t0 = client.request_count, erp.seconds, time.perf_counter()
@@ -224,6 +283,7 @@ def main() -> None:
             print(f"  {label:13s}: {r['requests'] / max(a['requests'], 1):6.1%} of the requests, "
                   f"{r['seconds'] / max(a['seconds'], 1e-9):6.1%} of the time")
     finally:
+        stack.close()
         sim.stop()
 
 

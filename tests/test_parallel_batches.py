@@ -72,6 +72,17 @@ def test_one_at_a_time_takes_the_sum(shop, voucher):
     assert wall >= 5 * BATCH_SECONDS
 
 
+def test_on_a_shop_with_two_processors_four_at_a_time_gain_what_two_do(shop, voucher):
+    """A shop like the captured one (PHP workers sharing 2 vCPUs): the four batches after the
+    first share two processors, so they take two batch times, not one; nothing is lost."""
+    erp, site, codes = voucher
+    shop.cost.cpus = 2
+    wall, report = timed_push(shop, erp, site, codes, parallel=4)
+    assert len(report.pushed) == N and report.requests == 5 and shop.cost.peak == 4
+    assert 3 * BATCH_SECONDS <= wall < 4.5 * BATCH_SECONDS, wall
+    assert all(shop_qty(shop, pid) == 1 + i % 9 for i, pid in enumerate(codes.values()))
+
+
 def test_a_429_with_retry_after_slows_the_push_and_loses_nothing(shop, voucher):
     erp, site, codes = voucher
     shop.faults.add("429", count=1, path="products/batch", retry_after=0.5)

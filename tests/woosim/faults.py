@@ -14,15 +14,35 @@ class CostModel:
     ``php_workers``: how many requests the shop serves at once (PHP-FPM's workers; 0 = no
     limit). A request waits for a free worker, then costs its latency there: with 4 workers and
     a second per batch, 5 batches sent 4 at a time take about 2 seconds, one at a time 5.
-    ``peak`` is the most requests ever served at once."""
+    ``peak`` is the most requests ever served at once.
+
+    ``cpus``: the shop's processors (0 = as many as its workers). A request's cost is processor
+    time: with more requests being served than processors, they share them (each advances at
+    cpus / busy), as PHP and MariaDB on a 2-vCPU shop do; 4 requests at once on 2 cpus take twice
+    their time."""
 
     per_request_ms: float = 0
     per_batch_item_ms: float = 0
     php_workers: int = 0
     peak: int = 0
+    cpus: int = 0
 
     def seconds(self, batch_size: int) -> float:
         return (self.per_request_ms + self.per_batch_item_ms * max(batch_size, 0)) / 1000.0
+
+    def serve(self, seconds: float, sleep) -> None:
+        """Spend ``seconds`` of processor time inside :meth:`worker`, ``sleep`` being the
+        simulator's sleep."""
+        if self.cpus <= 0:
+            sleep(seconds)
+            return
+        workers = _Workers.of(self)
+        remaining = seconds
+        while remaining > 1e-6:
+            rate = min(1.0, self.cpus / max(1, workers.busy))
+            step = min(0.01, remaining / rate)
+            sleep(step)
+            remaining -= step * rate
 
     def worker(self):
         """Held while a request is served (a PHP worker)."""

@@ -106,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
                 entry["batch_size"] = batch_size
                 delay = sim.cost.seconds(batch_size)
                 if delay > 0:
-                    sim._sleep(delay)
+                    sim.cost.serve(delay, sim._sleep)
             entry["status"] = status
             if fault:
                 self._finish_fault(fault, entry, sim, (status, headers, payload))
