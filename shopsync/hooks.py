@@ -9,7 +9,8 @@ app_license = "MIT"
 required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app ask GitHub
 
 # The Item field that carries the product's short description (synced when present).
-fixtures = [{"dt": "Custom Field", "filters": [["name", "in", ["Item-woocommerce_short_description"]]]}]
+fixtures = [{"dt": "Custom Field", "filters": [["name", "in", ["Item-woocommerce_short_description", "Sales Order-woocommerce_refunded_amount",
+                                                           "Sales Order-woocommerce_refund_needs_invoice"]]]}]
 
 # The Item form and list show each site's link ("#Woo: 68") in the colour of its sync state.
 # shop text shown as text in every shopsync form and list (public/js/shop_text.js)

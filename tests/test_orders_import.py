@@ -384,7 +384,8 @@ def test_cancel_refused_after_invoicing_says_why(erp):
     site = make_site(erp, create_sales_invoice=1)
     order = make_order([{"price": "10.00"}])
     first = import_order(erp, site, order)
-    outcome = import_order(erp, site, dict(order, status="refunded", date_modified_gmt="2026-11-23T11:00:00"))
+    # (cancelled: a refunded, invoiced order gets credit notes instead, tests/test_refunds.py)
+    outcome = import_order(erp, site, dict(order, status="cancelled", date_modified_gmt="2026-11-23T11:00:00"))
     assert outcome.status == "needs attention"
     assert "cannot be cancelled" in outcome.reason and "Sales Invoice" in outcome.reason
     assert so_of(erp, first)["docstatus"] == 1

@@ -260,7 +260,29 @@ def load_contract(
     if include_app:
         for spec in load_app_doctypes(pathlib.Path(app_doctypes_dir) if app_doctypes_dir else None):
             contract.add(spec)
+        add_app_custom_fields(contract)
     return contract
+
+
+APP_CUSTOM_FIELDS = HERE.parent / "fixtures" / "custom_field.json"
+
+
+def add_app_custom_fields(contract: Contract, path: pathlib.Path | None = None) -> None:
+    """shopsync's Custom Fields (its fixtures, installed by migrate) on the doctypes they extend."""
+    try:
+        rows = json.loads(pathlib.Path(path or APP_CUSTOM_FIELDS).read_text())
+    except (OSError, ValueError):
+        return
+    for row in rows:
+        spec = contract.get(row.get("dt") or "")
+        if spec is None or spec.has_field(row["fieldname"]):
+            continue
+        raw = {**row, "fields": None}
+        field_spec = doctype_from_frappe_json({"name": "x", "fields": [raw]}).fields[0]
+        fields = list(spec.fields) + [FieldSpec(**{**field_spec.__dict__, "custom": 1})]
+        contract.add(DocTypeSpec(name=spec.name, fields=fields, istable=spec.istable, issingle=spec.issingle,
+                                 is_submittable=spec.is_submittable, is_tree=spec.is_tree, autoname=spec.autoname,
+                                 naming_rule=spec.naming_rule, title_field=spec.title_field, source=spec.source))
 
 
 _cache: dict[str, Contract] = {}

@@ -207,6 +207,12 @@ class FrappeERP:
         with _errors():
             return _plain(make_sales_invoice(source_name))
 
+    def make_sales_return(self, source_name: str) -> dict[str, Any]:
+        from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+        with _errors():
+            return _plain(make_sales_return(source_name))
+
     def get_payment_entry(self, dt: str, dn: str) -> dict[str, Any]:
         from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 

@@ -82,6 +82,10 @@ class ERP(Protocol):
     def make_sales_invoice(self, source_name: str) -> Doc:
         """An unsaved Sales Invoice for a Sales Order (ERPNext's ``make_sales_invoice``)."""
 
+    def make_sales_return(self, source_name: str) -> Doc:
+        """An unsaved credit note against a submitted Sales Invoice (ERPNext's ``make_sales_return``:
+        its lines not yet returned at negative quantities, golden k1)."""
+
     def get_payment_entry(self, dt: str, dn: str) -> Doc:
         """An unsaved Payment Entry for an invoice or order (ERPNext's ``get_payment_entry``)."""
 

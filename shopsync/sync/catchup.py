@@ -181,6 +181,9 @@ def catch_up_orders(
     if cursor != saved:
         save_cursor(cursor)
     summary.cursor = cursor
+    from shopsync.sync.refunds import catch_up_refunds  # refunds that waited for an invoice
+
+    summary.notes.extend(catch_up_refunds(erp, site, client))
     if held:
         summary.notes.append("the cursor stops before an order that may import later (the shop or the ERP was busy)")
     return summary

@@ -21,6 +21,7 @@ ERP_DOCTYPE_OF = {
     "Customer": "Customer",
     "Item": "Item",
     "Address": "Address",
+    "Refund": "Sales Invoice",  # a shop refund -> its credit note (shopsync.sync.refunds)
 }
 
 IN_SYNC, OUT_OF_SYNC, NOT_LINKED = "In sync", "Out of sync", "Not linked"

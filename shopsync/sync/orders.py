@@ -60,7 +60,8 @@ Statuses and updates (the rule)
   skipped as already imported.
 - **cancelled, refunded, failed** in the shop (and an order trashed or deleted there,
   ``order.deleted``) cancel the Sales Order (a draft is submitted then cancelled, so a cancelled
-  record stays). A partial refund changes nothing (no credit note is made). When the ERP refuses (delivered, or an invoice or
+  record stays), except a **refunded** order whose Sales Order is invoiced: it stays, and each of
+  the shop's refunds (partial ones too) becomes a credit note (:mod:`shopsync.sync.refunds`). When the ERP refuses (delivered, or an invoice or
   payment is linked: ``LinkExistsError``) nothing changes and the outcome is **needs attention**
   with the ERP's reason; the link is marked Out of sync. Such an order never imported is skipped.
 - **on-hold <-> processing -> completed** leave a submitted Sales Order as it is.
@@ -712,6 +713,12 @@ class _Importer:
         if docstatus == 2:
             # (the link is left as it is: Frappe refuses to save a document linking to a cancelled one)
             return self.outcome(SKIPPED, f"{status} in the shop; Sales Order {so['name']} already cancelled", sales_order=so["name"])
+        if status == "refunded" and docstatus == 1 and self.find_invoice(so["name"]) is not None:
+            # an invoiced order refunded in full keeps its Sales Order: each refund becomes a credit
+            # note (shopsync.sync.refunds, run after this)
+            self.touch_link(link)
+            return self.outcome(SKIPPED, f"refunded in the shop; Sales Order {so['name']} is invoiced: its refunds become credit notes",
+                                sales_order=so["name"], customer=so.get("customer"))
         if so.get("status") == "Closed":
             # ERPNext: "Closed order cannot be cancelled. Unclose to cancel." (golden j2)
             return self.refuse(link, so, "it is Closed in the ERP: re-open it (Status > Re-open), then Retry")
@@ -895,7 +902,7 @@ def import_order(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any 
     last: BaseException | None = None
     for _ in range(MAX_ATTEMPTS):
         try:
-            return _Importer(erp, site, order, client, force).run()
+            return _with_refunds(erp, site, order, client, _Importer(erp, site, order, client, force).run())
         except DuplicateEntryError as exc:
             # A concurrent job wrote the same order, customer or item first; our transaction rolled
             # back whole. Read again: the next round finds its links and takes the update path.
@@ -917,6 +924,26 @@ def import_order(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any 
                 modified_gmt=str(order.get("date_modified_gmt") or ""),
             )
     return OrderOutcome(oid, FAILED, f"written concurrently {MAX_ATTEMPTS} times in a row: {last}", retryable=True, error=last)
+
+
+def _with_refunds(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any, outcome: OrderOutcome) -> OrderOutcome:
+    """The order's refunds not yet credited become credit notes (:mod:`shopsync.sync.refunds`)."""
+    if not order.get("refunds") or not outcome.sales_order or outcome.status in (FAILED, NEEDS_ATTENTION):
+        return outcome
+    from shopsync.sync import refunds
+
+    try:
+        made, notes = refunds.apply_refunds(erp, site, order, client, outcome.sales_order)
+    except SyncFailure as exc:
+        return dataclasses.replace(outcome, status=FAILED, reason=f"refund: {exc.reason}", retryable=exc.retryable, error=exc)
+    except ERPError as exc:
+        if isinstance(exc, DuplicateEntryError) or exc.transient:
+            raise
+        return dataclasses.replace(outcome, status=FAILED, reason=f"refund: the ERP refused: {type(exc).__name__}: {exc}", error=exc)
+    if made and outcome.status == SKIPPED:
+        outcome = dataclasses.replace(outcome, status=UPDATED, reason="")
+    outcome.notes.extend(made + notes)
+    return outcome
 
 
 def _is_woo_error(exc: BaseException) -> bool:

@@ -735,6 +735,11 @@ class WooClient:
             fields["secret"] = redacted.secret(fields["secret"])
         return self.put(f"webhooks/{int(webhook_id)}", fields)
 
+    def order_refunds(self, order_id: int) -> list[dict]:
+        """Every refund of an order, whole (``GET orders/<id>/refunds``: lines, shipping, fees and
+        taxes at negative amounts; the order's own ``refunds`` holds only id, reason and total)."""
+        return list(self.iter(f"orders/{int(order_id)}/refunds"))
+
     def get_unless_gone(self, path: str) -> dict | None:
         """The object at ``path``, or None when the shop no longer has it: a 404, or an object in
         the trash (WooCommerce still answers a trashed order or product, with status "trash")."""

@@ -973,9 +973,21 @@ class SalesInvoice(SellingDocument):
                     raise X.WarehouseRequired(f"Warehouse required for stock Item {row.get('item_code')}")
             selling.make_packing_list(self.erp, doc, old)
         doc["title"] = doc.get("customer_name") or doc.get("customer")
+        given_outstanding = doc.get("outstanding_amount")
         total = flt(doc.get("rounded_total")) or flt(doc.get("grand_total"))
         doc["total_advance"] = flt(doc.get("total_advance"))
         doc["outstanding_amount"] = flt(total - doc["total_advance"] - flt(doc.get("write_off_amount")), 2)
+        if cint(doc.get("is_return")) and doc.get("return_against"):
+            validate_return(self.erp, doc)
+            if not cint(doc.get("update_outstanding_for_self")):
+                # golden k1/k2: the invoice's outstanding takes the credit note, unless it is smaller
+                against = self.erp._get_raw("Sales Invoice", doc["return_against"]) or {}
+                if abs(total) > flt(against.get("outstanding_amount")):
+                    doc["update_outstanding_for_self"] = 1
+                else:
+                    # ERPNext leaves the credit note's own outstanding as it was given (its
+                    # calculation returns early): golden k1 keeps the -30.00 make_sales_return gave
+                    doc["outstanding_amount"] = flt(given_outstanding) if given_outstanding is not None else 0.0
         doc["status"] = "Draft"
         self.payment_schedule(doc, doc.get("due_date"))
         against = {}
@@ -990,22 +1002,48 @@ class SalesInvoice(SellingDocument):
     def on_submit(self, doc, via_insert):
         erp = self.erp
         si = erp._get_raw("Sales Invoice", doc["name"])
-        erp._db_set("Sales Invoice", doc["name"], {"status": invoice_status(erp, si)}, update_modified=False)
-        self.update_billing(si, +1)
+        if not (via_insert and cint(si.get("is_return")) and not cint(si.get("update_outstanding_for_self"))):
+            # (golden k1: a credit note inserted submitted, taking the invoice's outstanding, stays "Draft")
+            erp._db_set("Sales Invoice", doc["name"], {"status": invoice_status(erp, si)}, update_modified=False)
+        if cint(si.get("is_return")):
+            self.apply_return(si, +1)
+        else:
+            self.update_billing(si, +1)
         if cint(si.get("update_stock")):
-            stock.make_sl_entries(erp, si, outgoing_entries(erp, si))
+            entries = outgoing_entries(erp, si)
+            if cint(si.get("is_return")):
+                # units coming back at the rate they left with (golden k3: the valuation stays 8.00)
+                for e in entries:
+                    e["incoming_rate"] = flt((stock.find_bin(erp, e["item_code"], e["warehouse"]) or {}).get("valuation_rate"))
+            stock.make_sl_entries(erp, si, entries)
             update_delivered(erp, si, +1, "sales_order", "so_detail")
 
     def on_cancel(self, doc):
         erp = self.erp
         si = erp._get_raw("Sales Invoice", doc["name"])
         erp._db_set("Sales Invoice", doc["name"], {"status": "Cancelled"})
-        self.update_billing(si, -1)
+        if cint(si.get("is_return")):
+            self.apply_return(si, -1)
+        else:
+            self.update_billing(si, -1)
         if cint(self.single("Accounts Settings", "unlink_payment_on_cancellation_of_invoice")):
             unlink_payment_references(erp, "Sales Invoice", doc["name"])
         if cint(si.get("update_stock")):
             stock.cancel_sl_entries(erp, si)
             update_delivered(erp, si, -1, "sales_order", "so_detail")
+
+    def apply_return(self, si, sign):
+        """A credit note against an invoice: its amount off the invoice's outstanding unless it keeps
+        its own (update_outstanding_for_self); the Sales Order's billing is left as it is (golden k1)."""
+        erp = self.erp
+        if si.get("return_against") and not cint(si.get("update_outstanding_for_self")):
+            against = erp._get_raw("Sales Invoice", si["return_against"])
+            if against is not None:
+                total = flt(si.get("rounded_total")) or flt(si.get("grand_total"))
+                new = erp._db_set("Sales Invoice", against["name"], {
+                    "outstanding_amount": flt(flt(against.get("outstanding_amount")) + sign * total, 2)},
+                    update_modified=False)
+                erp._db_set("Sales Invoice", against["name"], {"status": invoice_status(erp, new)}, update_modified=False)
 
     def update_billing(self, si, sign):
         erp = self.erp
@@ -1032,6 +1070,8 @@ def invoice_status(erp, si) -> str:
         return "Cancelled"
     if docstatus == 0:
         return "Draft"
+    if cint(si.get("is_return")):
+        return "Return"
     outstanding = flt(si.get("outstanding_amount"))
     total = flt(si.get("rounded_total")) or flt(si.get("grand_total"))
     if outstanding <= 0:
@@ -1180,6 +1220,86 @@ def make_sales_invoice(erp, source_name: str) -> dict:
     return _mapped(erp, si)
 
 
+def returned_qty(erp, invoice: str, exclude: str | None = None) -> dict[str, float]:
+    """Quantities already returned per invoice row (submitted credit notes against ``invoice``)."""
+    out: dict[str, float] = {}
+    for cn in erp._all("Sales Invoice"):
+        if cn.get("return_against") != invoice or cint(cn.get("docstatus")) != 1 or cn.get("name") == exclude:
+            continue
+        for row in cn.get("items") or ():
+            if row.get("sales_invoice_item"):
+                out[row["sales_invoice_item"]] = out.get(row["sales_invoice_item"], 0.0) + abs(flt(row.get("qty")))
+    return out
+
+
+def make_sales_return(erp, source_name: str) -> dict:
+    """ERPNext's make_sales_return (golden k1-k3): every line not yet returned at a negative
+    quantity, against its invoice row; Actual taxes negated; update_stock and
+    update_outstanding_for_self copied from the invoice."""
+    si = erp._get_raw("Sales Invoice", source_name)
+    if si is None:
+        raise E.DoesNotExistError(f"Sales Invoice {source_name} not found")
+    if cint(si.get("docstatus")) != 1:
+        raise E.ValidationError(f"Sales Invoice {si['name']} must be submitted")
+    done = returned_qty(erp, si["name"])
+    cn = {k: copy.deepcopy(v) for k, v in si.items()
+          if not isinstance(v, list) and k not in ("name", "docstatus", "status", "outstanding_amount", "creation",
+                                                   "modified", "owner", "modified_by", "amended_from", "idx")}
+    cn.update(doctype="Sales Invoice", docstatus=0, is_return=1, return_against=si["name"],
+              posting_date=erp.clock.today(), due_date=erp.clock.today(), set_posting_time=0,
+              update_outstanding_for_self=1)
+    items = []
+    for row in si.get("items") or ():
+        left = flt(row.get("qty")) - done.get(row["name"], 0.0)
+        if left <= 0:
+            continue
+        new = {k: copy.deepcopy(row[k]) for k in _MAPPED_ITEM if row.get(k) is not None}
+        new.update(qty=-left, sales_invoice_item=row["name"], income_account=row.get("income_account"),
+                   expense_account=row.get("expense_account"))
+        for key in ("sales_order", "so_detail"):
+            if row.get(key):
+                new[key] = row[key]
+        items.append(new)
+    cn["items"] = items
+    taxes = _mapped_taxes(si)
+    for t in taxes:
+        if t.get("charge_type") == "Actual":
+            t["tax_amount"] = -flt(t.get("tax_amount"))
+    cn["taxes"] = taxes
+    return _mapped(erp, cn)
+
+
+def validate_return(erp, doc) -> None:
+    """ERPNext's validate_return_against / validate_returned_items for a Sales Invoice (golden k1)."""
+    against = erp._get_raw("Sales Invoice", doc["return_against"])
+    if against is None:
+        raise E.ValidationError(f"Invalid Return Against: {doc['return_against']}")
+    if ci(against.get("customer")) != ci(doc.get("customer")):
+        raise E.ValidationError(f"The Customer {doc.get('customer')} does not match with the Customer "
+                                f"{against.get('customer')} in the Sales Invoice {against['name']}")
+    if cint(doc.get("update_stock")) and not cint(against.get("update_stock")):
+        raise E.ValidationError(f"'Update Stock' can not be checked because items are not delivered via {against['name']}")
+    rows = {r["name"]: r for r in against.get("items") or ()}
+    done = returned_qty(erp, against["name"], exclude=doc.get("name"))
+    returned = False
+    for idx, row in enumerate(doc.get("items") or (), start=1):
+        if row.get("item_code") and flt(row.get("qty")) <= 0:
+            ref = rows.get(row.get("sales_invoice_item") or "")
+            if ref is None:
+                ref = next((r for r in rows.values() if r.get("item_code") == row["item_code"]), None)
+            if ref is not None:
+                left = flt(ref.get("qty")) - done.get(ref["name"], 0.0)
+                if abs(flt(row.get("qty"))) > left + 1e-9:
+                    raise X.StockOverReturnError(f"Row # {idx}: Cannot return more than {left} for Item {row['item_code']}")
+                if flt(ref.get("rate")) and flt(row.get("rate")) > flt(ref.get("rate")):
+                    raise E.ValidationError(f"Row # {idx}: Rate cannot be greater than the rate used in Sales Invoice {against['name']}")
+            returned = True
+        elif row.get("item_name"):
+            returned = True
+    if not returned:
+        raise E.ValidationError("Atleast one item should be entered with negative quantity in return document")
+
+
 def make_delivery_note(erp, source_name: str) -> dict:
     so = erp._get_raw("Sales Order", source_name)
     if so is None:
@@ -1242,11 +1362,14 @@ def get_payment_entry(erp, dt: str, dn: str, party_amount=None, bank_account=Non
         raise E.ValidationError(f"{dt} {ref['name']} must be submitted")
     company = erp._get_raw("Company", ref.get("company")) or {}
     total, outstanding = reference_outstanding(erp, dt, ref)
-    if outstanding <= 0:
+    refund = dt == "Sales Invoice" and outstanding < 0  # a credit note: the money goes back (golden k2)
+    if outstanding == 0 or (outstanding < 0 and not refund):
         raise E.ValidationError(f"Can only make payment against unpaid {dt}")
-    amount = flt(party_amount) if party_amount else outstanding
+    amount = flt(party_amount) if party_amount else abs(outstanding)
     paid_from = ref.get("debit_to") or company.get("default_receivable_account")
     paid_to = bank_account or company.get("default_bank_account") or company.get("default_cash_account")
+    if refund:
+        paid_from, paid_to = paid_to, paid_from
     customer = erp._get_raw("Customer", ref.get("customer")) or {}
     currency = company.get("default_currency")
     pe = {
@@ -1281,11 +1404,13 @@ def get_payment_entry(erp, dt: str, dn: str, party_amount=None, bank_account=Non
             "due_date": ref.get("due_date"),
             "total_amount": total,
             "outstanding_amount": outstanding,
-            "allocated_amount": amount,
+            "allocated_amount": -amount if refund else amount,
             "exchange_rate": 1.0,
-            "account": paid_from,
+            "account": paid_to if refund else paid_from,
         }],
     }
+    if refund:
+        pe["payment_type"] = "Pay"
     if dt == "Sales Order":
         pe["references"][0].pop("due_date")
     return erp.new_doc("Payment Entry", pe)

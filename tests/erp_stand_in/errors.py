@@ -59,3 +59,8 @@ class DocstatusTransitionError(ValidationError):
 
 class WarehouseRequired(ValidationError):
     exc_type = "WarehouseRequired"
+
+
+class StockOverReturnError(ValidationError):
+    """erpnext.controllers.sales_and_purchase_return.StockOverReturnError (golden k1)."""
+    exc_type = "StockOverReturnError"

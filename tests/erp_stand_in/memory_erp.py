@@ -626,6 +626,13 @@ class MemoryERP:
         with self._lock:
             return make_sales_invoice(self, source_name)
 
+    def make_sales_return(self, source_name: str) -> Doc:
+        """ERPNext's ``make_sales_return`` (submitted Sales Invoice -> unsaved credit note)."""
+        from .controllers import make_sales_return
+
+        with self._lock:
+            return make_sales_return(self, source_name)
+
     def make_delivery_note(self, source_name: str) -> Doc:
         """ERPNext's ``make_delivery_note`` (Sales Order -> unsaved Delivery Note)."""
         from .controllers import make_delivery_note

@@ -1405,9 +1405,31 @@ class State:
         self.stamp(r, created=True, modified=False)
         tax_totals: dict[int, Decimal] = {}
         restock = data.get("api_restock", True) in (True, "true", 1, "1")
+        shipping_tax: dict[int, Decimal] = {}
         for req in lines:
             item = next((x for x in o["line_items"] if x["id"] == _int_param(req, "id", 0)), None)
             if item is None:
+                # a shipping or fee line refunded: WooCommerce keys every order item by its id, and
+                # the refund carries it in its own shipping_lines / fee_lines (tax on shipping apart)
+                for key in ("shipping_lines", "fee_lines"):
+                    other = next((x for x in o.get(key) or [] if x["id"] == _int_param(req, "id", 0)), None)
+                    if other is None:
+                        continue
+                    total = dec(req.get("refund_total", 0))
+                    taxes, tax_sum = [], Decimal(0)
+                    for t in req.get("refund_tax") or []:
+                        tid, tv = _int_param(t, "id", 0), dec(t.get("refund_total", 0))
+                        taxes.append({"id": tid, "total": php_num(-tv), "subtotal": ""})
+                        tax_sum += tv
+                        bucket = shipping_tax if key == "shipping_lines" else tax_totals
+                        bucket[tid] = bucket.get(tid, Decimal(0)) + tv
+                    row = {k: other[k] for k in ("method_title", "method_id", "instance_id", "name", "tax_class",
+                                                 "tax_status") if k in other}
+                    row.update({"id": self.next_id("item"), "total": money(-total), "total_tax": money(-tax_sum),
+                                "taxes": taxes, "meta_data": [{"id": self.next_id("itemmeta"), "key": "_refunded_item_id",
+                                                               "value": str(other["id"]), "display_key": "_refunded_item_id",
+                                                               "display_value": str(other["id"])}]})
+                    r[key].append(row)
                 continue
             qty = _int_param(req, "quantity", 0) or 0
             total = dec(req.get("refund_total", 0))
@@ -1442,11 +1464,12 @@ class State:
                         item["meta_data"].append({"id": self.next_id("itemmeta"), "key": "_restock_refunded_items",
                                                   "value": str(qty), "display_key": "_restock_refunded_items",
                                                   "display_value": str(qty)})
-        for tid, tv in tax_totals.items():
+        for tid in list(dict.fromkeys(list(tax_totals) + list(shipping_tax))):
+            tv = tax_totals.get(tid, Decimal(0))
             rate = self.taxes.get(tid)
             tl = _tpl("tax_line")
             tl.update({"id": self.next_id("item"), "rate_id": tid, "tax_total": money(-tv),
-                       "shipping_tax_total": "0.00", "meta_data": []})
+                       "shipping_tax_total": money(-shipping_tax.get(tid, Decimal(0))), "meta_data": []})
             if rate:
                 tl.update({"rate_code": "-".join(x for x in (rate["country"], rate["state"], rate["name"],
                                                              str(rate["priority"])) if x).upper(),
