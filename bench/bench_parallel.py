@@ -2,8 +2,12 @@
 
 Run by hand (prints figures, no pass/fail):
 
-    .venv/bin/python bench/bench_parallel.py                 # costs x 0.1, about two minutes
+    .venv/bin/python bench/bench_parallel.py                 # costs x 0.5, about five minutes
     .venv/bin/python bench/bench_parallel.py --scale 1       # real time
+
+The simulator's own work (about 0.3 s a batch of 100 in a 1,000-product catalogue, in one Python
+process) is not shared out like the modelled cost: below x 0.5 it weighs on every window alike
+and hides their differences.
 
 Each push is ``WooClient.batch("products/batch", update=[...])`` of N stock levels, chunked by
 100 and sent with at most ``parallel`` in flight (the first batch alone, as every push does), to
@@ -72,8 +76,8 @@ def push(sim: WooSim, ids: list[int], parallel: int, qty: int) -> tuple[float, i
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=0.1, help="multiply the simulated costs (1 = real time)")
-    ap.add_argument("--lines", type=int, nargs="+", default=[500, 2000], help="stock levels per push")
+    ap.add_argument("--scale", type=float, default=0.5, help="multiply the simulated costs (1 = real time)")
+    ap.add_argument("--lines", type=int, nargs="+", default=[500, 1000], help="stock levels per push")
     ap.add_argument("--timings", type=pathlib.Path, default=DEFAULT_TIMINGS)
     args = ap.parse_args()
     per_request, per_item, real = cost_model(args.timings)

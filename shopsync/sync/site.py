@@ -72,8 +72,9 @@ class SiteConfig:
     import_orders_from: str = ""
     delivery_days: int = 7
     #: requests of one push or listing in flight at most (the shop's PHP workers serve them side
-    #: by side); 4 by default, measured in bench/bench_stock.py
-    parallel_requests: int = 4
+    #: by side); 3 by default, which leaves a 4-worker shop one worker for its customers
+    #: (bench/bench_parallel.py)
+    parallel_requests: int = 3
     create_sales_invoice: bool = False
     create_payment_entry: bool = False
     push_order_status: bool = False
@@ -175,7 +176,7 @@ class SiteConfig:
             import_orders_from=str(doc.get("import_orders_from") or ""),
             # 0 is a choice (delivered the day of the order), only an unset value takes the default
             delivery_days=_int_or(doc.get("delivery_days"), 7),
-            parallel_requests=max(1, _int_or(doc.get("parallel_requests"), 4)),
+            parallel_requests=max(1, _int_or(doc.get("parallel_requests"), 3)),
             create_sales_invoice=bool(doc.get("create_sales_invoice")),
             create_payment_entry=bool(doc.get("create_payment_entry")),
             push_order_status=bool(doc.get("push_order_status")),
