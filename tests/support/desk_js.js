@@ -106,12 +106,15 @@ function form(buttons, doctype = "x") {
 // The Item list's rows as Frappe 15 renders them: each row's checkbox holds the item code in its
 // data-name attribute (written by `attr(code)`); `$result.find` answers the class selector and
 // the attribute selectors jQuery would match exactly (value compared as written), so a script
-// that encodes a code differently from Frappe finds no row. Returns the pills each row received.
+// that encodes a code differently from Frappe finds no row. Then a realtime update redraws the
+// rows as Frappe's render_list does (their pills gone, refresh not called). Returns the pills each
+// row shows after the refresh and after the redraw.
 async function item_list_rows(codes, attr) {
 	const pills = {};
 	const rows = codes.map((code) => {
 		pills[code] = [];
-		const subject = { first: () => subject, find: () => ({ remove: () => {} }), append: (html) => pills[code].push(html) };
+		const subject = { first: () => subject, find: (sel) => ({ remove: () => { if (sel === ".shopsync-woo") pills[code] = []; } }),
+			append: (html) => { if (html) pills[code].push(html); } };
 		const row = { find: (sel) => (sel === ".list-subject" ? subject : null) };
 		const checkbox = { value: attr(code), getAttribute: (n) => (n === "data-name" ? attr(code) : null), row };
 		return checkbox;
@@ -130,10 +133,15 @@ async function item_list_rows(codes, attr) {
 		return collection(rows.filter((el) => el.value === wanted));
 	};
 	global.$ = (el) => collection([el]);
-	const listview = { data: codes.map((name) => ({ name })), $result: { find } };
-	frappe.listview_settings["Item"].refresh(listview);
+	const listview = { data: codes.map((name) => ({ name })), $result: { find },
+		render_list: () => { for (const code of codes) pills[code] = []; } };
+	const settings = frappe.listview_settings["Item"];
+	if (settings.onload) settings.onload(listview);
+	settings.refresh(listview);
 	await new Promise((r) => setTimeout(r, 10));
-	return pills;
+	const after_refresh = JSON.parse(JSON.stringify(pills));
+	listview.render_list();
+	return { after_refresh, after_redraw: pills };
 }
 
 (async () => {
@@ -203,10 +211,11 @@ async function item_list_rows(codes, attr) {
 	const codes = ["ITEM-1", "Crème brûlée 250g", "VIS/M6-20", "cadeau@noël", "A+B", `Tuyau 1/2" l'[pro]`];
 	out.item_codes = codes;
 	next_call = { links: Object.fromEntries(codes.map((code) => [code, [{ site: payload, state: "In sync", label: payload }]])), eligible: [] };
-	const pills = await item_list_rows(codes, (code) => code); // Frappe 15.72: checkbox.dataset.name = doc.name
-	out.item_pills = [].concat(...Object.values(pills));
-	out.item_pills_by_code = pills;
-	out.item_pills_by_code_escape = await item_list_rows(codes, (code) => escape(code)); // earlier 15.x: data-name="${escape(doc.name)}"
+	const rows = await item_list_rows(codes, (code) => code); // Frappe 15.72: checkbox.dataset.name = doc.name
+	out.item_pills = [].concat(...Object.values(rows.after_refresh));
+	out.item_pills_by_code = rows.after_refresh;
+	out.item_pills_by_code_after_redraw = rows.after_redraw;
+	out.item_pills_by_code_escape = (await item_list_rows(codes, (code) => escape(code))).after_refresh; // earlier 15.x: data-name="${escape(doc.name)}"
 
 	process.stdout.write(JSON.stringify(out));
 })().catch((e) => { console.error(e && e.stack || e); process.exit(1); });

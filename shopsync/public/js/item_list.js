@@ -4,31 +4,53 @@
 // item that would go to a shop and is linked on none.
 (() => {
 	const settings = (frappe.listview_settings["Item"] = frappe.listview_settings["Item"] || {});
+	const previous_onload = settings.onload;
 	const previous = settings.refresh;
-	const colour = { "In sync": "green", "Out of sync": "orange", "Not linked": "red" };
+	const known = Object.create(null); // item code -> its links (empty: eligible, linked nowhere), as the server last said
+
+	// Each row's checkbox carries its item code in data-name: Frappe 15.72 sets it as is
+	// (checkbox.dataset.name = doc.name), earlier 15.x releases wrote escape(doc.name). Codes are
+	// compared as values, never put in a selector (accents, "/", "@", "+", quotes and brackets).
+	function code_of(checkbox) {
+		const value = checkbox.getAttribute("data-name");
+		return value in known ? value : unescape(value);
+	}
+
+	function paint(listview) {
+		listview.$result.find(".list-row-checkbox").each((i, checkbox) => {
+			const links = known[code_of(checkbox)];
+			if (!links) return;
+			const $subject = $(checkbox).closest(".list-row").find(".list-subject").first();
+			$subject.find(".shopsync-woo").remove();
+			$subject.append(shopsync_item_pill(links));
+		});
+	}
+
+	settings.onload = function (listview) {
+		if (previous_onload) previous_onload.call(this, listview);
+		// A realtime update (a user or a job saved an Item on screen) redraws the rows without
+		// calling refresh, which dropped their pills: paint them again from what is known.
+		const render_list = listview.render_list;
+		listview.render_list = function () {
+			const out = render_list.apply(this, arguments);
+			paint(listview);
+			return out;
+		};
+	};
+
 	settings.refresh = function (listview) {
 		if (previous) previous.call(this, listview);
 		const names = (listview.data || []).map((d) => d.name);
 		if (!names.length) return;
 		frappe.xcall("shopsync.desk.item_pills", { item_codes: names }).then((answer) => {
-			const states = Object.assign({}, (answer && answer.links) || {});
-			for (const code of (answer && answer.eligible) || []) states[code] = [];
-			// Each row's checkbox carries its item code in data-name: Frappe 15.72 sets it as is
-			// (checkbox.dataset.name = doc.name), earlier 15.x releases wrote escape(doc.name).
-			// Compare values instead of building a selector from a code (accents, "/", "@", "+",
-			// quotes and brackets all stay intact).
-			const checkbox_of = {};
-			listview.$result.find(".list-row-checkbox").each((i, el) => {
-				checkbox_of[el.getAttribute("data-name")] = el;
-			});
-			for (const [name, links] of Object.entries(states || {})) {
-				const checkbox = checkbox_of[name] || checkbox_of[escape(name)];
-				if (!checkbox) continue;
-				const $subject = $(checkbox).closest(".list-row").find(".list-subject").first();
-				$subject.find(".shopsync-woo").remove();
-				const esc = frappe.utils.escape_html;
-				$subject.append(shopsync_item_pill(links));
+			const links = (answer && answer.links) || {};
+			const eligible = new Set((answer && answer.eligible) || []);
+			for (const name of names) {
+				if (links[name]) known[name] = links[name];
+				else if (eligible.has(name)) known[name] = [];
+				else delete known[name];
 			}
+			paint(listview);
 		});
 	};
 })();
