@@ -193,8 +193,10 @@ def _shop_answered(doc) -> None:
 
 def _shop_unreachable(doc, line: str) -> None:
     # a locking read sees what a check running at the same moment committed: one comment, not two
-    previous = frappe.db.sql("select connection_status from `tabWooCommerce Site` where name = %s for update",
-                             doc.name)[0][0] or ""
+    row = frappe.db.sql("select connection_status from `tabWooCommerce Site` where name = %s for update", doc.name)
+    if not row:  # the site was deleted while its shop was being called: nobody to tell
+        return
+    previous = row[0][0] or ""
     # stored as the shop said it, like every other writer of the status (the form shows it as text)
     doc.set_connection(False, line)
     if line not in previous:  # a new problem: one comment, not one an hour
