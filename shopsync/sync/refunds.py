@@ -298,11 +298,20 @@ class _Refunds:
             taxes=[{"charge_type": "Actual", "account_head": a, "description": d, "rate": 0, "tax_amount": as_number(v)}
                    for a, d, v in rows],
             update_stock=update_stock,
+            # the refund to the cent: a rounded total (-37.00 for -36.96) would also exceed what the
+            # invoice owes and make ERPNext keep the credit on the note (seen on the real site)
+            disable_rounded_total=1,
             update_outstanding_for_self=0 if outstanding >= cents(amount) else 1,
             set_posting_time=1, posting_date=day, due_date=day,
             remarks=f"WooCommerce refund {rid} of order {self.number}" + (f": {refund.get('reason')}" if refund.get("reason") else ""),
         )
-        cn.pop("outstanding_amount", None)  # the ERP's to compute (make_sales_return gives the whole return's)
+        # make_sales_return gives the whole return's outstanding; ERPNext keeps a given one when the
+        # invoice takes the credit (golden k1) and reads it when it does not: 0, its own figure then
+        cn["outstanding_amount"] = 0
+        # ERPNext compares the credit with what the invoice owes (validate_against_voucher_outstanding)
+        # before it computes the totals: the mapped whole return's rounded total (-37.00 where the
+        # refund is -36.96) would make it keep the credit on the note (seen on the real site)
+        cn.update(grand_total=as_number(target), base_grand_total=as_number(target), rounded_total=0, base_rounded_total=0)
         cn = self.erp.insert(cn)
         if cents(cn.get("grand_total")) != target:
             raise RefundFailure(

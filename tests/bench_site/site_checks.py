@@ -564,3 +564,26 @@ def french(messages):
     frappe.local.lang = "fr"
     frappe.local.lang_full_dict = None
     return {m: frappe._(m) for m in messages}
+
+
+def credit_notes_of(site):
+    """Per order id: its Sales Order's state and the credit notes its refund links name (refunds.py)."""
+    out = {}
+    for oid, so in orders_of(site).items():
+        so_doc = frappe.get_doc("Sales Order", so["name"])
+        notes = []
+        for link in frappe.get_all("WooCommerce Link", filters={"site": site, "link_type": "Refund", "woo_parent_id": int(oid)},
+                                   fields=["woo_id", "erp_name"], order_by="woo_id asc"):
+            cn = frappe.get_doc("Sales Invoice", link.erp_name)
+            notes.append({"refund": link.woo_id, "name": cn.name, "docstatus": cn.docstatus, "is_return": cn.is_return,
+                          "return_against": cn.return_against, "grand_total": cn.grand_total,
+                          "outstanding_amount": cn.outstanding_amount, "update_stock": cn.update_stock,
+                          "items": [(i.item_code, i.qty, i.rate) for i in cn.items],
+                          "taxes": [(t.account_head, t.tax_amount) for t in cn.taxes]})
+        invoices = sorted({r.parent for r in frappe.get_all("Sales Invoice Item", filters={"sales_order": so["name"], "docstatus": 1},
+                                                              fields=["parent"])} - {n["name"] for n in notes})
+        out[oid] = {"sales_order": so["name"], "docstatus": so_doc.docstatus,
+                    "refunded": so_doc.get("woocommerce_refunded_amount"), "credit_notes": notes,
+                    "invoices": [{"name": i, "outstanding_amount": frappe.db.get_value("Sales Invoice", i, "outstanding_amount")}
+                                 for i in invoices]}
+    return out
