@@ -434,7 +434,8 @@ def test_a_changed_order_still_draft_is_updated(erp, site):
     assert count(erp, "Sales Order") == 1
 
 
-def test_a_changed_order_already_submitted_needs_attention_with_the_diff(erp, site):
+def test_a_changed_order_already_submitted_needs_attention_with_the_diff_when_the_site_does_not_amend(erp):
+    site = make_site(erp, amend_edited_orders=0)
     order = make_order([{"price": "10.00"}])
     first = import_order(erp, site, order)
     changed = make_order([{"price": "10.00", "qty": 2}], modified="2026-11-23T11:00:00")

@@ -68,9 +68,14 @@ Statuses and updates (the rule)
 - **A changed order whose Sales Order is still a draft** is updated in place (lines, taxes,
   customer, addresses, dates).
 - **A changed order whose Sales Order is submitted**: the customer stays; when the lines, taxes,
-  total or currency differ, nothing is changed and the outcome is **needs attention** with the diff (link
-  Out of sync, ``last_error`` holds the diff): amending a Sales Order that may be delivered or
-  invoiced is a decision for staff (Amend in the desk, or cancel and re-import).
+  total or currency differ and the site amends edited orders (``amend_edited_orders``, the
+  default), a Sales Order with nothing delivered, invoiced or paid in advance and no draft
+  Delivery Note or Sales Invoice (:func:`amend_blocker`) is cancelled and amended with the new
+  lines in one transaction: ``amended_from``, ERPNext's name chain SO-...-1, the same customer, the
+  link moved to the amendment (its reservations follow through ERPNext's cancel and submit).
+  Otherwise nothing is changed and the outcome is **needs attention** with the diff and the
+  reason (link Out of sync, ``last_error`` holds the diff); the Sales Order's **Amend from the
+  shop** button (:func:`amend_from_shop`) amends it once its deliveries and invoices are dealt with.
 - **A cancelled Sales Order whose order comes back** (e.g. failed -> processing) is amended: a new
   Sales Order ``amended_from`` the cancelled one, and the link moves to it.
 - Optional per site, once the Sales Order is submitted: a Sales Invoice made from it
@@ -539,13 +544,38 @@ def currency_context(erp: ERP, site: SiteConfig, order: dict[str, Any]) -> dict[
     }
 
 
+def amend_blocker(erp: ERP, so: Doc) -> str | None:
+    """Why a submitted Sales Order cannot be cancelled and amended from the shop, None when it can:
+    nothing delivered, invoiced or paid in advance, and no draft Delivery Note or Sales Invoice
+    against it (ERPNext refuses to cancel under a draft invoice; a draft delivery would be left
+    pointing at a cancelled order). An advance would stay on the cancelled order while the
+    amendment made its own Payment Entry."""
+    if so.get("status") == "Closed":
+        return "it is Closed in the ERP"
+    if dec(so.get("per_delivered")) > 0:
+        return f"it is delivered ({fmt(so.get('per_delivered'))} %): make a return of its Delivery Notes"
+    if dec(so.get("per_billed")) > 0:
+        return f"it is invoiced ({fmt(so.get('per_billed'))} %): cancel its Sales Invoice or make a credit note"
+    if dec(so.get("advance_paid")) > 0:
+        return f"it has an advance payment of {fmt(so.get('advance_paid'))}: cancel or unlink its Payment Entry"
+    for doctype, child, field in (("Delivery Note", "Delivery Note Item", "against_sales_order"),
+                                  ("Sales Invoice", "Sales Invoice Item", "sales_order")):
+        rows = erp.find(child, {field: so["name"], "parenttype": doctype}, fields=("parent",))
+        drafts = [n for n in dict.fromkeys(r["parent"] for r in rows) if int(erp.get_value(doctype, n, "docstatus") or 0) == 0]
+        if drafts:
+            return f"draft {doctype} {', '.join(drafts)} is made from it: delete it"
+    return None
+
+
 class _Importer:
-    def __init__(self, erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any = None, force: bool = False):
+    def __init__(self, erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any = None, force: bool = False,
+                 amend_by_hand: bool = False):
         self.erp = erp
         self.site = site
         self.order = order
         self.client = client
         self.force = force
+        self.amend_by_hand = amend_by_hand  # "Amend from the shop": whatever the site's setting
         self.oid = int(order["id"])
         self.binder = Binder(erp, site.name)
         self.notes: list[str] = []
@@ -691,21 +721,48 @@ class _Importer:
                 reason = "; ".join(changes + (["submitted"] if submitted else []) + billed)
                 return self.outcome(UPDATED, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes)
             changes = diff_sales_order(so, plan, financial_only=True)
-            if changes:
+            blocker = amend_blocker(self.erp, so) if changes and (self.site.amend_edited_orders or self.amend_by_hand) else None
+            if changes and (blocker is not None or not (self.site.amend_edited_orders or self.amend_by_hand)):
                 values = self.link_values(plan, so["name"])
                 values.update(state=OUT_OF_SYNC, last_error=_clip("Changed in the shop after the Sales Order was submitted: " + "; ".join(changes)))
                 self.binder.update(link, **values)
-                return self.outcome(
-                    NEEDS_ATTENTION,
-                    f"the order changed in the shop but Sales Order {so['name']} is submitted: amend it in the ERP",
-                    sales_order=so["name"], customer=so.get("customer"), diff=changes,
-                )
-            self.add_note(so["name"], plan.customer_note)
-            billed = self.bill(so, plan)
-            self.binder.update(link, **self.link_values(plan, so["name"]))
+                if blocker is None:
+                    reason = f"the order changed in the shop but Sales Order {so['name']} is submitted: amend it in the ERP"
+                else:
+                    reason = (f"the order changed in the shop but Sales Order {so['name']} cannot be amended: {blocker};"
+                              " once that is dealt with, Amend from the shop")
+                return self.outcome(NEEDS_ATTENTION, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes)
+            if not changes:
+                self.add_note(so["name"], plan.customer_note)
+                billed = self.bill(so, plan)
+                self.binder.update(link, **self.link_values(plan, so["name"]))
+        if changes:
+            return self.amend(link, so, plan, changes)
         if billed:
             return self.outcome(UPDATED, "; ".join(billed), sales_order=so["name"], customer=so.get("customer"))
         return self.outcome(SKIPPED, "no change to the Sales Order", sales_order=so["name"], customer=so.get("customer"))
+
+    def amend(self, link: Doc, so: Doc, plan: OrderPlan, changes: list[str]) -> OrderOutcome:
+        """Cancel the submitted Sales Order and amend it with the order as the shop has it now (the
+        customer kept, ERPNext's name chain SO-...-1), the link moved to the amendment: one
+        transaction. ERPNext's own refusal (a payment or another document linked) needs attention."""
+        try:
+            with self.erp.transaction():
+                self.erp.cancel(SO, so["name"])
+                doc = dict(plan.sales_order, amended_from=so["name"])
+                new = self.save_so(lambda: self.erp.insert(doc, submit=True), doc, submitting=True)
+                self.check_total(new, plan)
+                self.binder.update(link, **self.link_values(plan, new["name"]))
+                self.add_note(new["name"], plan.customer_note)
+                self.bill(new, plan)
+        except LinkExistsError as exc:
+            reason = (f"the order changed in the shop but Sales Order {so['name']} cannot be amended: the ERP refuses: {exc};"
+                      " once that is dealt with, Amend from the shop")
+            with self.erp.transaction():
+                self.binder.update(link, state=OUT_OF_SYNC, last_error=_clip(reason), last_synced_at=self.erp.now())
+            return self.outcome(NEEDS_ATTENTION, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes)
+        return self.outcome(UPDATED, f"changed in the shop: amended {so['name']} as {new['name']}",
+                            sales_order=new["name"], customer=new.get("customer"), diff=changes)
 
     def cancel(self, link: Doc, so: Doc) -> OrderOutcome:
         status = self.order.get("status")
@@ -924,6 +981,17 @@ def import_order(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any 
                 modified_gmt=str(order.get("date_modified_gmt") or ""),
             )
     return OrderOutcome(oid, FAILED, f"written concurrently {MAX_ATTEMPTS} times in a row: {last}", retryable=True, error=last)
+
+
+def amend_from_shop(erp: ERP, site: SiteConfig, client: Any, so_name: str) -> OrderOutcome:
+    """The Sales Order's "Amend from the shop": its order as the shop has it now, amended over the
+    Sales Order whatever the site's setting, or needs attention saying what still stands in the way
+    (:func:`amend_blocker`). Raises :class:`OrderFailure` for a Sales Order of no order of ``site``."""
+    link = Binder(erp, site.name).for_erp(SO, so_name)
+    if link is None or link.get("link_type") != "Order":
+        raise OrderFailure(f"Sales Order {so_name} is not the Sales Order of an order of site {site.name}")
+    order = client.get(f"orders/{int(link['woo_id'])}")
+    return _Importer(erp, site, order, client, force=True, amend_by_hand=True).run()
 
 
 def _with_refunds(erp: ERP, site: SiteConfig, order: dict[str, Any], client: Any, outcome: OrderOutcome) -> OrderOutcome:

@@ -28,6 +28,7 @@ TEMPLATES: dict[str, str] = {
     "order_updated": "Sales Order {1} updated: {0}",
     "order_cancelled": "Sales Order {1} cancelled ({0} in the shop)",
     "order_amended": "Re-opened in the shop: {0} amended as {1}",
+    "order_changed_amended": "Changed in the shop: {0} amended as {1} ({2})",
     "customer_imported": "Customer {0} created",
     "customer_found": "Customer {0} found and updated",
     "customer_unlinked": "Customer #{0} deleted in the shop: {1} is no longer linked (it stays)",
@@ -56,6 +57,7 @@ TEMPLATES: dict[str, str] = {
     # Failed
     "needs_attention_cancel": "Needs attention: {0} in the shop, but Sales Order {1} cannot be cancelled: {2}",
     "needs_attention_changed": "Needs attention: the order changed in the shop but Sales Order {0} is submitted: amend it in ERPNext ({1})",
+    "needs_attention_not_amended": "Needs attention: the order changed in the shop but Sales Order {0} cannot be amended: {1}; once that is dealt with, use Amend from the shop on it ({2})",
     "erp_refused": "ERPNext refused: {0}",
     "webhook_other_topic": "Webhook #{0} of site {1} is for {2}, not {3}: nothing was done with the delivery",
     "webhook_unknown": "Webhook #{0} does not exist in the shop of site {1}: nothing was done with the delivery",
@@ -76,7 +78,7 @@ TEMPLATES: dict[str, str] = {
 
 #: Failed entries with these codes are orders ERPNext would not let shopsync change: the user acts
 #: in ERPNext (re-open, return, amend), not in the shop. The desk shows them orange, not red.
-NEEDS_ATTENTION = ("needs_attention_cancel", "needs_attention_changed")
+NEEDS_ATTENTION = ("needs_attention_cancel", "needs_attention_changed", "needs_attention_not_amended")
 
 _WOO = r"(#Woo: [0-9/]+)"
 
@@ -85,6 +87,7 @@ RULES: list[tuple[str, str, str]] = [
     # --- orders (shopsync.sync.orders) -------------------------------------------------------------
     ("Done", "order_created", r"created: Sales Order (\S+?)(?:\. .*)?$"),
     ("Done", "order_amended", r"updated: re-opened in the shop: amended (\S+) as (\S+?)(?:\. .*)?$"),
+    ("Done", "order_changed_amended", r"updated: changed in the shop: amended (\S+) as (\S+?)\. Sales Order \S+?(?:\. (.*))?$"),
     ("Done", "order_updated", r"updated: (.*?)\. Sales Order (\S+?)(?:\. .*)?$"),
     ("Done", "order_cancelled", r"cancelled: (\S+) in the shop\. Sales Order (\S+?)(?:\. .*)?$"),
     ("Skipped", "stale", r"stale: modified (.+?) GMT, the ERP holds (.+?)$"),
@@ -99,6 +102,9 @@ RULES: list[tuple[str, str, str]] = [
      r"Needs attention: (\S+) in the shop, but Sales Order (\S+) cannot be cancelled: (.*)$"),
     ("Failed", "needs_attention_changed",
      r"Needs attention: the order changed in the shop but Sales Order (\S+) is submitted: amend it in the ERP\.? ?(.*)$"),
+    ("Failed", "needs_attention_not_amended",
+     r"Needs attention: the order changed in the shop but Sales Order (\S+) cannot be amended: (.*?); once that is dealt with,"
+     r" Amend from the shop\.? ?(.*)$"),
     ("Failed", "erp_refused", r"the ERP refused: (.*)$"),
     ("Failed", "no_id", r"the delivery holds no order id|Payload has no id|the payload holds no customer"),
     # --- customers (shopsync.sync.customers) -------------------------------------------------------

@@ -78,6 +78,11 @@ class SiteConfig:
     create_sales_invoice: bool = False
     create_payment_entry: bool = False
     push_order_status: bool = False
+    #: a submitted Sales Order whose order changed in the shop is cancelled and amended when nothing
+    #: of it was delivered, invoiced or paid (shopsync.sync.orders); else it needs attention
+    amend_edited_orders: bool = True
+    #: a Payment Entry paying an order in full marks it paid in the shop (shopsync.sync.order_status)
+    mark_paid_in_shop: bool = False
     product_direction: str = "Both ways"
     sync_images: bool = False
     item_group: str = DEFAULT_ITEM_GROUP
@@ -180,6 +185,8 @@ class SiteConfig:
             create_sales_invoice=bool(doc.get("create_sales_invoice")),
             create_payment_entry=bool(doc.get("create_payment_entry")),
             push_order_status=bool(doc.get("push_order_status")),
+            amend_edited_orders=bool(_int_or(doc.get("amend_edited_orders"), 1)),
+            mark_paid_in_shop=bool(doc.get("mark_paid_in_shop")),
             product_direction=doc.get("product_direction") or "Both ways",
             sync_images=bool(doc.get("sync_images")),
             item_group=doc.get("item_group") or DEFAULT_ITEM_GROUP,
