@@ -245,3 +245,40 @@ def item_list_states(item_codes):
             {"site": row.site, "state": row.state, "label": product_mapping.woo_label(row.woo_id, row.woo_variation_id)}
         )
     return out
+
+
+# --- orders: the Sales Order form ---------------------------------------------------------------
+
+@frappe.whitelist()
+def order_link(sales_order: str):
+    """The Sales Order form's WooCommerce line: the order it comes from, on which site, its state."""
+    frappe.has_permission("Sales Order", "read", sales_order, throw=True)
+    rows = frappe.get_all("WooCommerce Link", filters={"link_type": "Order", "erp_name": sales_order},
+                          fields=["site", "woo_id", "state", "last_error"], limit=1)
+    return rows[0] if rows else None
+
+
+@frappe.whitelist(methods=["POST"])
+def amend_from_shop(sales_order: str):
+    """Amend from the shop: the Sales Order cancelled and amended with its order as the shop has it
+    now, in a job. Refused at once, with the reason, while it is delivered, invoiced or paid."""
+    from shopsync.sync import orders
+
+    doc = frappe.get_doc("Sales Order", sales_order)
+    doc.check_permission("cancel")
+    link = order_link(sales_order)
+    if not link:
+        frappe.throw(_("This Sales Order does not come from a WooCommerce order"))
+    if doc.docstatus != 1:
+        frappe.throw(_("Only a submitted Sales Order can be amended from the shop"))
+    blocker = orders.amend_blocker(frappe_runtime().erp, doc.as_dict())
+    if blocker:
+        frappe.throw(_("Sales Order {0} cannot be amended from the shop: {1}").format(
+            frappe.utils.escape_html(sales_order), frappe.utils.escape_html(blocker)))
+    site = link["site"]
+    if jobs.enqueue("shopsync.jobs.amend_from_shop", job_id=f"shopsync:amend:{sales_order}", queue="short",
+                    site_name=site, sales_order=sales_order, user=frappe.session.user):
+        frappe.msgprint(_("Amend from the shop queued: the result shows here and in the Sales Order's comments."), alert=True)
+        return True
+    frappe.msgprint(_("Amend from the shop is already queued or running for {0}.").format(frappe.utils.escape_html(sales_order)), alert=True)
+    return False

@@ -109,3 +109,12 @@ def delivery_submitted(doc, method=None):
     frappe.enqueue(
         "shopsync.jobs.push_order_status", queue="short", enqueue_after_commit=True, delivery_note=doc.name,
     )
+
+
+def payment_submitted(doc, method=None):
+    """Payment Entry on_submit: orders it pays in full are marked paid in the shop (sites that ask)."""
+    if doc.payment_type != "Receive" or not frappe.db.exists("WooCommerce Site", {"enabled": 1, "mark_paid_in_shop": 1}):
+        return
+    frappe.enqueue(
+        "shopsync.jobs.push_payment", queue="short", enqueue_after_commit=True, payment_entry=doc.name,
+    )

@@ -10,12 +10,14 @@ required_apps = ["frappe/erpnext"]  # org/repo: a bare name makes install-app as
 
 # The Item field that carries the product's short description (synced when present).
 fixtures = [{"dt": "Custom Field", "filters": [["name", "in", ["Item-woocommerce_short_description", "Sales Order-woocommerce_refunded_amount",
-                                                           "Sales Order-woocommerce_refund_needs_invoice"]]]}]
+                                                           "Sales Order-woocommerce_refund_needs_invoice",
+                                                           "Delivery Note-woocommerce_order_notes"]]]}]
 
 # The Item form and list show each site's link ("#Woo: 68") in the colour of its sync state.
 # shop text shown as text in every shopsync form and list (public/js/shop_text.js)
 app_include_js = ["/assets/shopsync/js/shop_text.js"]
-doctype_js = {"Item": "public/js/item.js"}
+# The Sales Order form: "Amend from the shop" when its order changed in the shop (public/js/sales_order.js).
+doctype_js = {"Item": "public/js/item.js", "Sales Order": "public/js/sales_order.js"}
 doctype_list_js = {"Item": "public/js/item_list.js"}
 
 doc_events = {
@@ -37,9 +39,14 @@ doc_events = {
     "Sales Order": {
         "on_change": "shopsync.events.reservation_changed",
     },
-    # Orders out: a fully delivered Sales Order marks its order completed (sites that ask).
+    # Orders out: a fully delivered Sales Order marks its order completed, a partial delivery or a
+    # tracking number adds an order note (sites that ask).
     "Delivery Note": {
         "on_submit": "shopsync.events.delivery_submitted",
+    },
+    # Payments out: an order paid in full in the ERP is marked paid in the shop (sites that ask).
+    "Payment Entry": {
+        "on_submit": "shopsync.events.payment_submitted",
     },
     "Item Price": {
         "on_update": "shopsync.events.item_price_changed",

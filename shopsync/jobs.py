@@ -429,16 +429,30 @@ def remove_scheduled_jobs() -> int:
 
 
 def push_order_status(delivery_note: str):
-    """After a Delivery Note: orders whose Sales Order is now fully delivered become completed."""
+    """After a Delivery Note: its orders get a note of what was shipped (a partial delivery, a
+    tracking number), and those now fully delivered become completed."""
     from shopsync.sync import order_status
 
     rt = frappe_runtime()
-    sales_orders = order_status.sales_orders_of_delivery(rt.erp, delivery_note)
     for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "push_order_status": 1}, pluck="name"):
         site = rt.load_site(name)
-        report = order_status.push_delivered(rt.erp, site, rt.client_for(site), sales_orders)
+        report = order_status.push_delivery(rt.erp, site, rt.client_for(site), delivery_note)
         for so, why in report.failed:
-            frappe.get_doc("Sales Order", so).add_comment("Info", f"WooCommerce ({name}): not marked completed: {frappe.utils.escape_html(str(why))}")
+            frappe.get_doc("Sales Order", so).add_comment(
+                "Info", f"WooCommerce ({name}): delivery not sent to the shop: {frappe.utils.escape_html(str(why))}")
+
+
+def push_payment(payment_entry: str):
+    """After a Payment Entry: orders it pays in full are marked paid in the shop (``set_paid``)."""
+    from shopsync.sync import order_status
+
+    rt = frappe_runtime()
+    for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "mark_paid_in_shop": 1}, pluck="name"):
+        site = rt.load_site(name)
+        report = order_status.push_payment(rt.erp, site, rt.client_for(site), payment_entry)
+        for so, why in report.failed:
+            frappe.get_doc("Sales Order", so).add_comment(
+                "Info", f"WooCommerce ({name}): not marked paid in the shop: {frappe.utils.escape_html(str(why))}")
 
 
 # --- products ------------------------------------------------------------------------------------
@@ -579,4 +593,32 @@ def site_action(site_name: str, action: str, user: str | None = None, **kwargs):
     frappe.db.commit()
     if user:
         frappe.publish_realtime("msgprint", {"message": text, "title": site_name}, user=user)
+    return text
+
+
+# --- orders: Amend from the shop -----------------------------------------------------------------
+
+def amend_from_shop(site_name: str, sales_order: str, user: str | None = None):
+    """The Sales Order form's Amend from the shop: the engine's answer as a comment on the Sales
+    Order (on the amendment when one was made) and a message to whoever clicked."""
+    from shopsync.sync import orders
+
+    rt = frappe_runtime()
+    site = rt.load_site(site_name)
+    client = rt.client_for(site)
+    try:
+        outcome = orders.amend_from_shop(rt.erp, site, client, sales_order)
+        text, target = outcome.log_text, outcome.sales_order or sales_order
+    except orders.OrderFailure as exc:
+        text, target = exc.reason, sales_order
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+    # the outcome quotes the shop (product names): escaped for the comment and the message
+    text = frappe.utils.escape_html(f"Amend from the shop: {text}")
+    frappe.get_doc("Sales Order", target).add_comment("Info", text)
+    frappe.db.commit()
+    if user:
+        frappe.publish_realtime("msgprint", {"message": text, "title": target}, user=user)
     return text
