@@ -675,3 +675,26 @@ def pay_invoice_of(sales_order):
     pe.submit()
     frappe.db.commit()
     return {"name": pe.name, "outstanding": frappe.db.get_value("Sales Invoice", invoice, "outstanding_amount")}
+
+
+def cancel_doc(doctype, name):
+    doc = frappe.get_doc(doctype, name)
+    doc.cancel()
+    frappe.db.commit()
+    return doc.docstatus
+
+
+def wait_for_amendment(site, order_id, old_name, timeout=90):
+    """The order's link once the bench's worker ran Amend from the shop, and the comment it left."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frappe.db.rollback()
+        state = amend_state(site, order_id)
+        if state.get("sales_order", {}).get("name") != old_name:
+            state["comments"] = frappe.get_all("Comment", filters={"reference_doctype": "Sales Order",
+                                               "reference_name": state["sales_order"]["name"]}, pluck="content")
+            return state
+        time.sleep(0.5)
+    return amend_state(site, order_id)

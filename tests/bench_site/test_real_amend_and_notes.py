@@ -100,6 +100,13 @@ def test_a_partial_delivery_is_one_note_then_an_edit_needs_attention_and_the_but
     assert link["state"] == "Out of sync" and "qty 3 -> 2" in link["last_error"]
     refused = bench.run("amend_from_shop_button", sales_order=so["name"])
     assert "cannot be amended from the shop: it is delivered" in refused.get("refused", ""), refused
+    # the user cancels the delivery, then the button queues the amendment for the bench's worker
+    bench.run("cancel_doc", doctype="Delivery Note", name=dn["name"])
+    assert bench.run("amend_from_shop_button", sales_order=so["name"]) == {"queued": True}
+    state = bench.run("wait_for_amendment", site=site_name, order_id=order["id"], old_name=so["name"])
+    assert state["sales_order"]["name"] == f"{so['name']}-1" and [q for _, q, _ in state["sales_order"]["items"]] == [2]
+    assert [link["state"] for link in state["links"]] == ["In sync"]
+    assert any("Amend from the shop: updated: changed in the shop" in c for c in state["comments"]), state["comments"]
 
 
 def test_a_payment_in_full_marks_the_on_hold_order_paid_in_the_shop(bench, sim):
