@@ -9,8 +9,9 @@ frappe.ui.form.on("Sales Order", {
 			const link = r.message;
 			if (!link || link.state !== "Out of sync") return;
 			const esc = frappe.utils.escape_html;
-			const why = link.last_error ? `: ${esc(link.last_error.slice(0, 400))}` : "";
-			frm.set_intro(`${esc(__("Changed in the shop"))} (${esc(link.site)}, #${esc(String(link.woo_id))})${why}`, "orange");
+			// last_error says what changed ("Changed in the shop after the Sales Order was submitted: ...")
+			const why = link.last_error ? esc(link.last_error.slice(0, 400)) : esc(__("Changed in the shop"));
+			frm.set_intro(`WooCommerce (${esc(link.site)}, #${esc(String(link.woo_id))}): ${why}`, "orange");
 			frm.add_custom_button(__("Amend from the shop"), () => shopsync_amend_from_shop(frm), __("WooCommerce"));
 		});
 	},
