@@ -7,7 +7,8 @@ frappe.ui.form.on("Sales Order", {
 		if (frm.is_new() || frm.doc.docstatus !== 1) return;
 		frappe.call({ method: "shopsync.api.order_link", args: { sales_order: frm.doc.name } }).then((r) => {
 			const link = r.message;
-			if (!link || link.state !== "Out of sync") return;
+			// only an order edited in the shop (not one cancelled there that ERPNext would not cancel)
+			if (!link || link.state !== "Out of sync" || !/changed in the shop/i.test(link.last_error || "")) return;
 			const esc = frappe.utils.escape_html;
 			// last_error says what changed ("Changed in the shop after the Sales Order was submitted: ...")
 			const why = link.last_error ? esc(link.last_error.slice(0, 400)) : esc(__("Changed in the shop"));
