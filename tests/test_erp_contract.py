@@ -577,7 +577,7 @@ REPLAYED_ELSEWHERE = {
 #: the credit-note captures (tools/capture_erpnext_returns.py): replayed by tests/test_erp_returns.py
 RETURNS_REPLAYED_ELSEWHERE = {
     "k1_sales_invoice_return_partial", "k2_return_of_paid_invoice_and_payment",
-    "k3_stock_return_against_stock_invoice",
+    "k3_stock_return_against_stock_invoice", "k4_delivery_note_return",
 }
 
 

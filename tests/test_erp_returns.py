@@ -20,6 +20,7 @@ K_GOLDENS = [
     "k1_sales_invoice_return_partial",
     "k2_return_of_paid_invoice_and_payment",
     "k3_stock_return_against_stock_invoice",
+    "k4_delivery_note_return",
 ]
 FIELDS = {
     **rules_mod.FIELDS,
@@ -39,6 +40,10 @@ class ReturnsSession(RulesSession):
             rules_mod.J_GOLDENS = saved
 
     def dispatch(self, method, path, body):
+        if path.endswith("sales_order.make_delivery_note"):
+            return {"message": self.erp.make_delivery_note(body["source_name"])}
+        if path.endswith("delivery_note.make_sales_return"):
+            return {"message": self.erp.make_delivery_return(body["source_name"])}
         if path.endswith("make_sales_return"):
             return {"message": self.erp.make_sales_return(body["source_name"])}
         return super().dispatch(method, path, body)

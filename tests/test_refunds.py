@@ -199,7 +199,8 @@ def test_a_paid_order_refunded_gets_a_pay_entry_against_its_credit_note(erp, sim
     pays = erp.find("Payment Entry", {"payment_type": "Pay", "docstatus": 1}, fields=("name", "paid_amount", "mode_of_payment"))
     assert [(cent(p["paid_amount"]), p["mode_of_payment"]) for p in pays] == [(D(refund["amount"]), "Cash")]
     assert cent(erp.get("Sales Invoice", cn["name"])["outstanding_amount"]) == 0
-    # restocked in the shop: the invoice moved no stock, so neither does the credit note, and it is said
+    # restocked in the shop: nothing was delivered and the invoice moved no stock, so nothing comes
+    # back; the order's other line is still to deliver, so the refunded unit stays reserved, and it is said
     assert not int(cn.get("update_stock") or 0) and "restocked in the shop" in outcome.message
     assert erp.get("Sales Order", so)["docstatus"] == 1
 
@@ -219,3 +220,112 @@ def test_restock_allocation_follows_the_refunds_oldest_first():
     one = {"id": 154, "line_items": [{"quantity": -1, "meta_data": [{"key": "_refunded_item_id", "value": "13"}]}]}
     two = {"id": 160, "line_items": [{"quantity": -1, "meta_data": [{"key": "_refunded_item_id", "value": "13"}]}]}
     assert refunds.restocked_by_refund(order, [two, one]) == {154: {13: D(1)}}
+
+
+# ------------------------------------------------------------------ restock: where the goods left
+
+def stocked_site(erp, sim, qty=10, **overrides):
+    """An invoicing site on the test shop's Stores warehouse, with ``qty`` of product 10's item in it."""
+    site = make_site(erp, sim, create_sales_invoice=1, default_warehouse="Stores - TS", **overrides)
+    return site
+
+
+def receive(erp, item_code, qty, warehouse="Stores - TS"):
+    with erp.transaction():
+        erp.insert({"doctype": "Stock Entry", "stock_entry_type": "Material Receipt", "docstatus": 1,
+                    "items": [{"item_code": item_code, "qty": qty, "t_warehouse": warehouse, "basic_rate": 8.0}]})
+
+
+def bin_of(erp, code, warehouse="Stores - TS"):
+    (row,) = erp.bins([code], [warehouse])
+    return D(str(row["actual_qty"])), D(str(row["reserved_qty"]))
+
+
+def ship(erp, so, qty=None):
+    """A Delivery Note of the Sales Order (every undelivered unit, or ``qty`` of its first row)."""
+    with erp.transaction():
+        dn = erp.make_delivery_note(so)
+        if qty is not None:
+            dn["items"] = [dict(dn["items"][0], qty=qty)]
+        return erp.submit("Delivery Note", erp.insert(dn)["name"])
+
+
+def dn_returns(erp):
+    rows = erp.find("Delivery Note", {"is_return": 1, "docstatus": 1}, fields=("name",))
+    return [erp.get("Delivery Note", r["name"]) for r in rows]
+
+
+def pushed(erp, site, sim, code):
+    from shopsync.sync import stock
+    from shopsync.woocommerce import WooClient
+
+    report = stock.push_stock(erp, site, WooClient(sim.url, "ck_test", "cs_test"), [code], force=True)
+    assert report.ok, report.summary()
+    return int(sim.get("products/10")["stock_quantity"])
+
+
+def test_a_restocked_partial_refund_after_a_delivery_comes_back_by_a_delivery_note_return(erp, sim):
+    site = stocked_site(erp, sim)
+    order = place(sim, 10, qty=3)
+    so = imported(erp, site, sim, order["id"])
+    code = erp.get("Sales Order", so)["items"][0]["item_code"]
+    receive(erp, code, 10)
+    dn = ship(erp, so)
+    assert bin_of(erp, code) == (7, 0)
+    refund = sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=True)
+    outcome = deliver(erp, site, sim, order["id"])
+    (cn,) = credit_notes(erp)
+    assert cent(cn["grand_total"]) == -D(refund["amount"]) and not int(cn.get("update_stock") or 0)
+    (ret,) = dn_returns(erp)
+    assert ret["return_against"] == dn["name"]
+    assert [(r["item_code"], r["qty"], r["warehouse"]) for r in ret["items"]] == [(code, -1, "Stores - TS")]
+    # the unit is back in the warehouse; ERPNext would reserve it again for the order (golden k4),
+    # which had nothing else to deliver: closed, so the shop sees it for sale
+    assert bin_of(erp, code) == (8, 0)
+    assert erp.get("Sales Order", so)["status"] == "Closed"
+    assert "Delivery Note return" in outcome.message and "closed" in outcome.message
+    assert pushed(erp, site, sim, code) == 8
+    # delivered again: nothing more
+    deliver(erp, site, sim, order["id"])
+    assert len(dn_returns(erp)) == 1 and len(credit_notes(erp)) == 1 and bin_of(erp, code) == (8, 0)
+
+
+def test_a_restocked_refund_of_an_undelivered_order_releases_its_reservation(erp, sim):
+    site = stocked_site(erp, sim)
+    order = place(sim, 10, qty=2)
+    so = imported(erp, site, sim, order["id"])
+    code = erp.get("Sales Order", so)["items"][0]["item_code"]
+    receive(erp, code, 10)
+    assert bin_of(erp, code) == (10, 2)
+    sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0])], api_restock=True)
+    outcome = deliver(erp, site, sim, order["id"])
+    assert len(credit_notes(erp)) == 1 and not dn_returns(erp)
+    assert bin_of(erp, code) == (10, 0)  # nothing moved: nothing had left; the reservation is gone
+    assert erp.get("Sales Order", so)["status"] == "Closed" and "closed" in outcome.message
+    assert pushed(erp, site, sim, code) == 10
+
+
+def test_a_partly_restocked_undelivered_order_keeps_its_reservation_and_says_so(erp, sim):
+    site = stocked_site(erp, sim)
+    order = place(sim, 10, qty=3)
+    so = imported(erp, site, sim, order["id"])
+    code = erp.get("Sales Order", so)["items"][0]["item_code"]
+    receive(erp, code, 10)
+    sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=True)
+    outcome = deliver(erp, site, sim, order["id"])
+    assert len(credit_notes(erp)) == 1 and not dn_returns(erp)
+    assert bin_of(erp, code) == (10, 3) and erp.get("Sales Order", so)["status"] != "Closed"
+    assert "still reserves 1 unit" in outcome.message
+
+
+def test_a_refund_without_restock_moves_nothing(erp, sim):
+    site = stocked_site(erp, sim)
+    order = place(sim, 10, qty=3)
+    so = imported(erp, site, sim, order["id"])
+    code = erp.get("Sales Order", so)["items"][0]["item_code"]
+    receive(erp, code, 10)
+    ship(erp, so)
+    sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=False)
+    deliver(erp, site, sim, order["id"])
+    assert len(credit_notes(erp)) == 1 and not dn_returns(erp)
+    assert bin_of(erp, code) == (7, 0) and erp.get("Sales Order", so)["status"] != "Closed"

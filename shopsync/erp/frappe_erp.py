@@ -213,6 +213,19 @@ class FrappeERP:
         with _errors():
             return _plain(make_sales_return(source_name))
 
+    def make_delivery_return(self, source_name: str) -> dict[str, Any]:
+        from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
+
+        with _errors():
+            return _plain(make_sales_return(source_name))
+
+    def update_status(self, name: str, status: str) -> dict[str, Any]:
+        from erpnext.selling.doctype.sales_order.sales_order import update_status
+
+        with _errors():
+            update_status(status, name)
+            return _plain(frappe.get_doc("Sales Order", name))
+
     def get_payment_entry(self, dt: str, dn: str) -> dict[str, Any]:
         from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 

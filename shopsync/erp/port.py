@@ -86,8 +86,16 @@ class ERP(Protocol):
         """An unsaved credit note against a submitted Sales Invoice (ERPNext's ``make_sales_return``:
         its lines not yet returned at negative quantities, golden k1)."""
 
+    def make_delivery_return(self, source_name: str) -> Doc:
+        """An unsaved return against a submitted Delivery Note (ERPNext's Delivery Note
+        ``make_sales_return``: its rows not yet returned at negative quantities, golden k4)."""
+
     def get_payment_entry(self, dt: str, dn: str) -> Doc:
         """An unsaved Payment Entry for an invoice or order (ERPNext's ``get_payment_entry``)."""
+
+    def update_status(self, name: str, status: str) -> Doc:
+        """A Sales Order's Close ("Closed") / Re-open ("Draft") (ERPNext's ``update_status``: a
+        Closed order reserves nothing, golden j2 and k4)."""
 
     # --- stock ---------------------------------------------------------------------------------
     def bins(self, item_codes: Iterable[str], warehouses: Iterable[str]) -> list[Doc]:

@@ -24,9 +24,23 @@ What a refund becomes
   the order's payment method has a Mode of Payment, a Payment Entry of type **Pay** refunds it.
 - **Restock.** WooCommerce marks restocked units on the order line (``_restock_refunded_items``;
   the refund itself does not say, see the real capture), given here to the oldest refunds first.
-  A restocked refund's credit note updates stock in the invoice's warehouse when the invoice itself
-  updated stock; ERPNext refuses ``update_stock`` on a return against an invoice that did not
-  (golden k1), so then the credit note moves no stock and the outcome says so.
+  The goods go back where ERPNext took them out:
+  - the invoice itself updated stock: the credit note updates stock (``update_stock``, golden k3);
+  - else (ERPNext refuses ``update_stock`` on a return against an invoice that moved none, golden
+    k1) the units that left through the Sales Order's submitted Delivery Notes come back by a
+    **Delivery Note return** (ERPNext's ``make_sales_return`` of the Delivery Note, golden k4:
+    ``is_return``, ``return_against``, cut to the restocked units, qty and stock_qty, oldest
+    delivery first, into the warehouse they left from), in the credit note's transaction, so the
+    refund's link is the key of both: a refund delivered twice makes one;
+  - units never delivered were never taken out: nothing comes back. What keeps them from the shop
+    (which shows actual − reserved) is the Sales Order's reservation of its undelivered quantity,
+    and a Delivery Note return makes its units undelivered, hence reserved, again (golden k4). So
+    the Sales Order is **closed** (``update_status`` Closed, which reserves nothing, j2/k4) when
+    all it still has to deliver is refunded and restocked in the shop (a whole order refunded
+    before delivery, the rest of a delivered one returned); when other units are still to deliver
+    it stays open, the refunded units stay reserved, and the outcome says so (Close it, or Update
+    Items). The credit note alone changes nothing on the Sales Order.
+  Without restock nothing moves.
 - **No invoice yet** (the site makes none, or it is not made yet): the refund is recorded on the
   Sales Order (a comment per refund, *Refunded in the shop* and *Refund waiting for an invoice*,
   which the list can filter on) and the outcome says it needs an invoice. Once an invoice exists,
@@ -281,15 +295,7 @@ class _Refunds:
             rows = [r for r in rows if r not in freight]
         if not items:
             raise RefundFailure(f"refund {rid} of {fmt(amount)} has nothing to credit")
-        update_stock = 0
-        if restocked:
-            if int(invoice.get("update_stock") or 0):
-                update_stock = 1
-            else:
-                units = ", ".join(f"{fmt(q).rstrip('0').rstrip('.')} × line {lid}" for lid, q in restocked.items())
-                self.notes.append(
-                    f"refund {rid} restocked in the shop ({units}); its credit note moves no stock: the invoice"
-                    f" {invoice['name']} did not (ERPNext refuses it), the ERP's warehouse is as the invoice left it")
+        update_stock = 1 if restocked and int(invoice.get("update_stock") or 0) else 0
         day = str(refund.get("date_created") or "")[:10] or self.erp.now()[:10]
         day = max(day, str(invoice.get("posting_date") or day))
         outstanding = dec(invoice.get("outstanding_amount"))
@@ -317,10 +323,87 @@ class _Refunds:
             raise RefundFailure(
                 f"the credit note for refund {rid} came to {fmt(cn.get('grand_total'))} for a refund of {fmt(amount)}; nothing was written")
         cn = self.erp.submit(SI, cn["name"])
+        if restocked and not update_stock:
+            # the goods go back where ERPNext took them out, in the credit note's transaction: the
+            # refund's link below is the key of both
+            self.restock(so, rid, restocked)
         self.binder.bind("Refund", rid, cn["name"], woo_parent_id=self.oid)
         made = f"credit note {cn['name']} for refund {rid} ({fmt(amount)})"
         paid = self.pay(cn, refund)
         self.made.append(made + (f", paid back by Payment Entry {paid}" if paid else ""))
+
+    # --- restock: where ERPNext took the goods out -------------------------------------------------
+    def restock(self, so: Doc, rid: int, restocked: dict[int, Decimal]) -> None:
+        """A restocked refund whose invoice moved no stock: the units that left through the Sales
+        Order's Delivery Notes come back by a Delivery Note return (oldest delivery first, into the
+        warehouse they left from); units never delivered were never taken out, so the Sales Order's
+        reservation is what keeps them from the shop: the order is closed when all it still
+        reserves is refunded and restocked, else the log says what it holds."""
+        rows = self.so_rows_by_line(so)
+        wanted = {rows[lid]: q for lid, q in restocked.items() if lid in rows and q > 0}
+        returned: list[str] = []
+        for dn_name in self.delivery_notes(so["name"]):
+            if not any(q > 0 for q in wanted.values()):
+                break
+            ret = self.erp.make_delivery_return(dn_name)
+            items = []
+            for row in ret.get("items") or ():
+                left = wanted.get(row.get("so_detail"), ZERO)
+                take = min(left, abs(dec(row.get("qty"))))
+                if take <= 0:
+                    continue
+                factor = dec(row.get("conversion_factor") or 1)
+                # ERPNext checks a return's stock_qty against the delivery, not its qty (golden k4)
+                items.append(dict(row, qty=-as_number(take), stock_qty=-as_number(take * factor)))
+                wanted[row["so_detail"]] = left - take
+            if not items:
+                continue
+            ret.update(items=items, set_posting_time=1, posting_date=self.erp.now()[:10],
+                       remarks=f"WooCommerce refund {rid} of order {self.number}: restocked in the shop")
+            ret = self.erp.insert(ret)
+            ret = self.erp.submit("Delivery Note", ret["name"])
+            units = sum((abs(dec(r.get("qty"))) for r in ret.get("items") or ()), ZERO)
+            returned.append(f"{ret['name']} ({_units(units)} back into {', '.join(sorted({r.get('warehouse') or '?' for r in ret['items']}))})")
+        if returned:
+            self.made.append(f"refund {rid} restocked: Delivery Note return {', '.join(returned)}")
+        self.release(so["name"], rid)
+
+    def delivery_notes(self, so_name: str) -> list[str]:
+        """The Sales Order's submitted Delivery Notes (not returns), oldest first."""
+        rows = self.erp.find("Delivery Note Item", {"against_sales_order": so_name, "parenttype": "Delivery Note"},
+                             fields=("parent",))
+        out = []
+        for name in dict.fromkeys(r["parent"] for r in rows):
+            dn = self.erp.get("Delivery Note", name)
+            if int(dn.get("docstatus") or 0) == 1 and not int(dn.get("is_return") or 0):
+                out.append(dn)
+        return [dn["name"] for dn in sorted(out, key=lambda d: (str(d.get("posting_date")), str(d.get("creation")), d["name"]))]
+
+    def release(self, so_name: str, rid: int) -> None:
+        """ERPNext reserves a Sales Order row's undelivered quantity (a Delivery Note return makes
+        its units undelivered again: golden k4) until the order is closed. The shop, which shows
+        actual − reserved and took the restocked units back, is right once nothing refunded is
+        reserved: the order is closed when every row still to deliver is refunded and restocked
+        in the shop (whole order refunded, or the rest of a delivered one); otherwise the
+        refunded units stay reserved and the log says so."""
+        so = self.erp.get(SO, so_name)
+        if so.get("status") in ("Closed", "Completed") or int(so.get("docstatus") or 0) != 1:
+            return
+        restocked = {int(li["id"]): dec(_meta(li, "_restock_refunded_items") or 0) for li in self.order.get("line_items") or ()}
+        by_row = {row: restocked.get(lid, ZERO) for lid, row in self.so_rows_by_line(so).items()}
+        pending = {r["name"]: dec(r.get("qty")) - dec(r.get("delivered_qty")) for r in so.get("items") or () if r["name"] in by_row}
+        held = {r: min(p, by_row[r]) for r, p in pending.items() if p > 0 and by_row[r] > 0}
+        if not held:
+            return
+        if all(p <= by_row[r] for r, p in pending.items()):
+            self.erp.update_status(so_name, "Closed")
+            self.made.append(f"Sales Order {so_name} closed: what it still reserved was refunded and restocked in the shop"
+                             f" (refund {rid}), so its reservation is released and the shop's quantity stands")
+            return
+        self.notes.append(
+            f"refund {rid} restocked in the shop: Sales Order {so_name} still reserves {_units(sum(held.values(), ZERO))}"
+            " of the refunded units with the rest of the order to deliver, so the shop's quantity will count them as"
+            " sold until the order is delivered and closed (Close it, or reduce its quantities with Update Items)")
 
     def pay(self, cn: Doc, refund: dict[str, Any]) -> str | None:
         if not self.site.create_payment_entry or dec(cn.get("outstanding_amount")) >= 0:
@@ -340,6 +423,11 @@ class _Refunds:
         pe = self.erp.insert(pe)
         pe = self.erp.submit("Payment Entry", pe["name"])
         return pe["name"]
+
+
+def _units(q: Decimal) -> str:
+    text = fmt(q).rstrip("0").rstrip(".")
+    return f"{text} unit" + ("" if q == 1 else "s")
 
 
 def _mode_account(erp: ERP, mode: str, company: str) -> str | None:

@@ -633,6 +633,13 @@ class MemoryERP:
         with self._lock:
             return make_sales_return(self, source_name)
 
+    def make_delivery_return(self, source_name: str) -> Doc:
+        """ERPNext's Delivery Note ``make_sales_return`` (submitted Delivery Note -> unsaved return)."""
+        from .controllers import make_delivery_return
+
+        with self._lock:
+            return make_delivery_return(self, source_name)
+
     def make_delivery_note(self, source_name: str) -> Doc:
         """ERPNext's ``make_delivery_note`` (Sales Order -> unsaved Delivery Note)."""
         from .controllers import make_delivery_note
