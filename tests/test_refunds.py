@@ -329,3 +329,18 @@ def test_a_refund_without_restock_moves_nothing(erp, sim):
     deliver(erp, site, sim, order["id"])
     assert len(credit_notes(erp)) == 1 and not dn_returns(erp)
     assert bin_of(erp, code) == (7, 0) and erp.get("Sales Order", so)["status"] != "Closed"
+
+
+def test_a_second_restocked_refund_of_a_closed_order_comes_back_too(erp, sim):
+    site = stocked_site(erp, sim)
+    order = place(sim, 10, qty=3)
+    so = imported(erp, site, sim, order["id"])
+    code = erp.get("Sales Order", so)["items"][0]["item_code"]
+    receive(erp, code, 10)
+    ship(erp, so)
+    for _ in range(2):
+        sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=True)
+        deliver(erp, site, sim, order["id"])
+    assert len(credit_notes(erp)) == 2 and [r["items"][0]["qty"] for r in dn_returns(erp)] == [-1, -1]
+    assert bin_of(erp, code) == (9, 0) and erp.get("Sales Order", so)["status"] == "Closed"
+    assert pushed(erp, site, sim, code) == 9
