@@ -108,6 +108,9 @@ def delivery_submitted(doc, method=None):
         return
     frappe.enqueue(
         "shopsync.jobs.push_order_status", queue="short", enqueue_after_commit=True, delivery_note=doc.name,
+        # one job per Delivery Note at a time (Frappe prefixes the site): two at once could both find no
+        # note in the shop and both send one
+        job_id=f"shopsync-delivery-{doc.name}", deduplicate=True,
     )
 
 
@@ -117,4 +120,5 @@ def payment_submitted(doc, method=None):
         return
     frappe.enqueue(
         "shopsync.jobs.push_payment", queue="short", enqueue_after_commit=True, payment_entry=doc.name,
+        job_id=f"shopsync-payment-{doc.name}", deduplicate=True,
     )
