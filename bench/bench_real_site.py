@@ -100,10 +100,18 @@ class Rest:
                     timeout=30).raise_for_status()
 
     def rows(self, doctype, filters, fields):
-        r = self.s.get(f"{self.url}/api/resource/{doctype}", params={
-            "filters": json.dumps(filters), "fields": json.dumps(fields), "limit_page_length": 0}, timeout=60)
-        r.raise_for_status()
-        return r.json()["data"]
+        import requests
+
+        for attempt in range(60):  # the shared bench's web server may be restarted by someone else meanwhile
+            try:
+                r = self.s.get(f"{self.url}/api/resource/{doctype}", params={
+                    "filters": json.dumps(filters), "fields": json.dumps(fields), "limit_page_length": 0}, timeout=60)
+                r.raise_for_status()
+                return r.json()["data"]
+            except requests.ConnectionError:
+                if attempt == 59:
+                    raise
+                time.sleep(1)
 
 
 def stamp(text):
@@ -114,14 +122,19 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=20, help="orders timed one at a time, delivery to Sales Order")
     ap.add_argument("--burst", type=int, default=100, help="deliveries per intake run")
+    ap.add_argument("--stock-lines", type=int, default=500, help="lines of the big Stock Reconciliation (0: no stock section)")
+    ap.add_argument("--stock-repeats", type=int, default=10, help="one-line Stock Reconciliations timed one at a time")
     args = ap.parse_args()
     bench = bench_or_skip()
+    from shopsync.woocommerce import hosts
     from shopsync.woocommerce.signature import sign
+
+    hosts.allow_private_hosts(True)  # this process reads the simulated shop on 127.0.0.1 too
     from tests.test_concurrent_workers import take_deliveries
     from tests.woosim import WooSim
 
     say(f"real site {bench.site} at {bench.url}; machine: {os.cpu_count()} cores, shared with other work (noisy)")
-    sim = WooSim().start().seed(products=5, variable_products=0, customers=5, orders=0)
+    sim = WooSim().start().seed(products=max(5, args.stock_lines), variable_products=0, customers=5, orders=0)
     name = "sim-bench-" + uuid.uuid4().hex[:6]
     info = bench.run("make_site", name=name, url=sim.url, key="ck_test", secret="cs_test", host_url=bench.url)
     bench.run("check_webhooks", name=name)
@@ -151,6 +164,15 @@ def main() -> int:
             codes, times, wall = send_all(batch, conc)
             accepted = report(f"accepted, {conc} concurrent", codes, times, wall)
         d = batch[0]
+
+        def kept_without_job(i):
+            """Signed and stored, but no job: WooCommerce's error body (kept as Skipped)."""
+            body = json.dumps({"code": "woocommerce_rest_shop_order_invalid_id", "message": "Invalid ID.",
+                               "data": {"status": 404}, "nonce": f"{base}-{i}"}).encode()
+            return (d[0], [h if h[0] != "X-WC-Webhook-Signature" else (h[0], sign(info["webhook_secret"], body)) for h in d[1]], body)
+
+        codes, times, wall = send_all([kept_without_job(i) for i in range(args.burst)], 50)
+        stored_only = report("stored, no job queued, 50 concurrent", codes, times, wall)
         floors = {
             "floor: body Frappe refuses (not JSON)": ([(d[0], d[1], b"{not json")] * args.burst, (500, 400, 417)),
             "floor: forged signature": ([(d[0], [h if h[0] != "X-WC-Webhook-Signature" else (h[0], sign("forged", d[2])) for h in d[1]], d[2])] * args.burst, (401,)),
@@ -161,16 +183,29 @@ def main() -> int:
             codes, times, wall = send_all(batch, 50)
             rates[label] = report(label + ", 50 concurrent", codes, times, wall, ok)
         say(f"  accepted at 50 concurrent = {accepted / rates['floor: forged signature']:.2f} x the forged floor, "
-            f"{accepted / rates['floor: body Frappe refuses (not JSON)']:.2f} x Frappe's own floor")
+            f"{accepted / rates['floor: body Frappe refuses (not JSON)']:.2f} x Frappe's own floor (while the 2 workers "
+            f"run the jobs it queued on the same cores); stored without a job = "
+            f"{stored_only / rates['floor: forged signature']:.2f} x the forged floor")
         entries = rest.rows("WooCommerce Webhook Log", [["site", "=", name], ["resource_id", ">=", base]], ["resource_id"])
         ids = [e["resource_id"] for e in entries]
         say(f"  stored: {len(ids)} log entries for {len(sent_ids)} distinct deliveries; lost {len(set(sent_ids) - set(ids))}, "
             f"doubled {len(ids) - len(set(ids))}")
 
+        t = time.perf_counter()
+        while time.perf_counter() - t < 900 and rest.rows("WooCommerce Webhook Log", [
+                ["site", "=", name], ["status", "in", ["Queued", "Processing"]]], ["name"]):
+            time.sleep(1)
+        say(f"  the {len(sent_ids)} jobs it queued: the last done {time.perf_counter() - t:.0f} s after the floors' bursts ended")
+
         # --- delivery -> Sales Order -----------------------------------------------------------
         say(f"delivery -> submitted Sales Order, {args.orders} new orders one at a time (live workers):")
         with __import__("shopsync.woocommerce", fromlist=["WooClient"]).WooClient(sim.url, "ck_test", "cs_test") as client:
             customers = list(client.iter("customers"))
+        from zoneinfo import ZoneInfo
+
+        # the log's modified is in the site's time zone
+        site_tz = ZoneInfo(rest.s.get(f"{rest.url}/api/method/frappe.client.get_single_value", timeout=60,
+                                      params={"doctype": "System Settings", "field": "time_zone"}).json()["message"] or "UTC")
         lat, waits, horse = [], [], []
         for i in range(args.orders):
             c = customers[i % len(customers)]
@@ -178,7 +213,7 @@ def main() -> int:
                                   billing=dict(c["billing"], email=f"buyer{i}.{uuid.uuid4().hex[:4]}@example.test",
                                                first_name="Bench", last_name=f"Buyer {uuid.uuid4().hex[:5]}"))
             ds = [x for x in take_deliveries(sim) if json.loads(x[2]).get("id") == order["id"]][:1]
-            t0 = dt.datetime.now()
+            t0 = dt.datetime.now(dt.timezone.utc)
             send_all(ds, 1)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -190,7 +225,7 @@ def main() -> int:
             if not done or done[0]["status"] != "Done":
                 say(f"  order {order['id']}: {done[0]['status'] if done else 'not done in 120 s'}")
                 continue
-            lat.append((stamp(done[0]["modified"]) - t0).total_seconds())
+            lat.append((stamp(done[0]["modified"]).replace(tzinfo=site_tz) - t0).total_seconds())
             job = bench_job(name, order["id"])
             if job:
                 waits.append(job[0])
@@ -215,11 +250,73 @@ def main() -> int:
             f"Sales Order's insert+submit); {split['queries']:.0f} shopsync queries")
         say(f"  work horse start-up in a real worker (fork, frappe.init/connect, imports): measured by "
             f"perf_checks:startup: {json.dumps(bench.run('perf_checks:startup'))}")
-        say("stock commit -> shop: not measured by this bench yet (see bench/bench_stock.py against the simulator)")
+        stock_section(bench, sim, name, args)
     finally:
         bench.run("set_enabled", name=name, enabled=0)
         sim.stop()
     return 0
+
+
+def stock_section(bench, sim, name, args):
+    """Stock commit -> shop through the live workers: a Stock Reconciliation committed in the site
+    (perf_checks:stock_reconcile), then the time each of its products changes in the simulated shop
+    (its own update event), and the requests the push made."""
+    if args.stock_lines <= 0:
+        return
+    say("stock commit -> shop (Stock Reconciliation submitted in the site, pushed by the live workers; the shop is the simulator):")
+    t = time.perf_counter()
+    synced = bench.run("product_first_sync", site=name)
+    links = {row["erp_name"]: row["woo_id"] for row in synced["links"] if not row.get("woo_variation_id")}
+    say(f"  (set-up: first product sync of {len(links)} products in {time.perf_counter() - t:.0f} s)")
+    changed: dict[int, list[float]] = {}
+    on_event = sim._on_event
+
+    def seen(resource, event, resource_id):
+        if resource == "product":
+            changed.setdefault(resource_id, []).append(time.time())
+        return on_event(resource, event, resource_id)
+
+    sim._on_event = seen
+
+    def one_run(codes):
+        pids = [links[c] for c in codes]
+        for pid in pids:  # a figure the push must overwrite, whatever the shop showed before
+            sim.set_stock(pid, 99999)
+        changed.clear()
+        n0 = len(sim.requests)
+        done = bench.run("perf_checks:stock_reconcile", item_codes=codes)
+        committed, expected = done["committed_at"], done["expected"]
+        codes = [c for c in codes if c in expected]  # the voucher's lines: stock items only
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not all(
+                sim.state.products[links[c]]["stock_quantity"] == expected[c] for c in codes):
+            time.sleep(0.02)
+        late = [c for c in codes if sim.state.products[links[c]]["stock_quantity"] != expected[c]]
+        lat = [changed[links[c]][0] - committed for c in codes if c not in late and changed.get(links[c])]
+        reqs = [r for r in sim.requests[n0:] if r["time"] >= committed - 1]
+        return lat, late, reqs, codes
+
+    try:
+        one, pushes = [], []
+        code = sorted(links)[0]
+        for _ in range(args.stock_repeats):
+            lat, late, reqs, _ = one_run([code])
+            one += lat
+            pushes.append(len(reqs))
+            if late:
+                say(f"  one line: {code} not in the shop after 300 s")
+        if one:
+            say(f"  one line: commit -> shop p50 {ms(pct(one, 50))}, p95 {ms(pct(one, 95))}, n={len(one)}; "
+                f"requests per push {statistics.median(pushes):.0f}")
+        codes = sorted(links)[:args.stock_lines]
+        if len(codes) > 1:
+            lat, late, reqs, codes = one_run(codes)
+            writes = [r for r in reqs if r["method"] in ("POST", "PUT")]
+            say(f"  {len(codes)}-line voucher: commit -> shop per product p50 {ms(pct(lat, 50))}, p95 {ms(pct(lat, 95))}, "
+                f"last {ms(max(lat)) if lat else 'n/a'}; {len(late)} not in the shop; {len(reqs)} requests to the shop "
+                f"({len(writes)} writes: {', '.join(sorted(set(str(r['endpoint']) for r in writes)))})")
+    finally:
+        sim._on_event = on_event
 
 
 def bench_job(site, order_id):
@@ -230,7 +327,7 @@ def bench_job(site, order_id):
     r = redis.Redis.from_url(conf.get("redis_queue", "redis://127.0.0.1:6379"))
     key = f"rq:job:{os.environ['SHOPSYNC_SITE']}::shopsync:delivery:{site}:order:{order_id}"
     h = {k.decode(): v.decode() for k, v in r.hgetall(key).items() if k in (b"enqueued_at", b"started_at", b"ended_at")}
-    if len(h) < 3:
+    if len(h) < 3 or not all(h.values()):  # the job's hash not finished yet
         return None
     t = {k: dt.datetime.fromisoformat(v.rstrip("Z")) for k, v in h.items()}
     return (t["started_at"] - t["enqueued_at"]).total_seconds(), (t["ended_at"] - t["started_at"]).total_seconds()

@@ -115,3 +115,36 @@ def startup():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     init, shopsync, erpnext = (int(x) for x in out.stdout.split()[-3:])
     return {"frappe_init_connect_ms": init, "shopsync_imports_ms": shopsync, "erpnext_sales_order_imports_ms": erpnext}
+
+
+def stock_reconcile(item_codes):
+    """One Stock Reconciliation raising each item's quantity in the Stores warehouse by one,
+    submitted and committed as a user does (the commit fires the stock hook): when the commit
+    returned (``time.time()``) and what the shop must then show per item (actual minus reserved)."""
+    from tests.bench_site.site_checks import _company
+
+    company = _company()
+    wh = f"Stores - {frappe.db.get_value('Company', company, 'abbr')}"
+
+    def bins():
+        return {b.item_code: b for b in frappe.get_all("Bin", filters={"item_code": ["in", list(item_codes)], "warehouse": wh},
+                                                     fields=["item_code", "actual_qty", "reserved_qty"])}
+
+    item_codes = frappe.get_all("Item", filters={"name": ["in", list(item_codes)], "is_stock_item": 1, "disabled": 0}, pluck="name")
+    before = bins()
+    doc = frappe.get_doc({"doctype": "Stock Reconciliation", "company": company, "purpose": "Stock Reconciliation", "items": [
+        {"item_code": code, "warehouse": wh, "qty": int(before[code].actual_qty if code in before else 0) + 1, "valuation_rate": 10}
+        for code in item_codes]})
+    doc.insert(ignore_permissions=True)
+    doc.submit()
+    frappe.db.commit()
+    committed = time.time()
+    deadline = committed + 900
+    # ERPNext submits a voucher of more than 100 lines in a background job (queue_action): its
+    # commit is the moment the voucher is seen submitted (polled every 20 ms)
+    while frappe.db.get_value("Stock Reconciliation", doc.name, "docstatus") != 1 and time.time() < deadline:
+        frappe.db.rollback()  # a fresh snapshot
+        time.sleep(0.02)
+        committed = time.time()
+    return {"name": doc.name, "committed_at": committed, "lines": len(item_codes),
+            "expected": {code: max(0, int(b.actual_qty - b.reserved_qty)) for code, b in bins().items()}}
