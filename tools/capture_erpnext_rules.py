@@ -278,6 +278,12 @@ def case_credit_limit(c: Case) -> None:
     so1 = c.sales_order(buyer, [(item, 1, 60)], what="60.00")["name"]
     c.submit(so1, what="submit 60 of a limit of 100: accepted")
     so2 = c.sales_order(buyer, [(item, 1, 60)], what="another 60.00 (a draft does not count)")["name"]
+    # a run interrupted before its clean-up leaves its controller user behind (seen: the next run's
+    # "no user holds the role" case then named it); those go first, outside the recorded exchanges
+    left = c.rec.call("GET", "/api/resource/User?filters=" + json.dumps([["name", "like", "sscap-%-credit@example.com"]]),
+                      what="controller users left by an interrupted run")
+    for row in (c.rec.ok(left) or []):
+        c.rec.call("DELETE", f"/api/resource/User/{row['name']}", what="left-over controller user removed")
     c.refused("PUT", f"/api/resource/Sales Order/{so2}", {"docstatus": 1},
               what="submit: 120 > 100, no user holds Sales Master Manager")
     c.records.append(so_state(c.rec, so2, what="the refused order is still a draft"))
