@@ -282,3 +282,25 @@ def amend_from_shop(sales_order: str):
         return True
     frappe.msgprint(_("Amend from the shop is already queued or running for {0}.").format(frappe.utils.escape_html(sales_order)), alert=True)
     return False
+
+
+#: links a user may undo by hand: an order's link is what keeps it one Sales Order (a later delivery
+#: of the order would make a second one), a refund's what keeps it one credit note: never unlinked
+UNLINKABLE = ("Item", "Customer", "Address")
+
+
+@frappe.whitelist(methods=["POST"])
+def unlink(name: str):
+    """Unlink: the link record goes, the ERP document and the shop's object stay as they are."""
+    link = frappe.get_doc("WooCommerce Link", name)
+    link.check_permission("delete")
+    if link.link_type not in UNLINKABLE:
+        frappe.throw(_("A link of kind {0} is never unlinked: it is what keeps the shop's {1} #{2} from making a second document.")
+                     .format(_(link.link_type), _(link.link_type).lower(), link.woo_id))
+    frappe.delete_doc("WooCommerce Link", name, ignore_permissions=True)  # permission checked above
+    if link.erp_doctype and link.erp_name and frappe.db.exists(link.erp_doctype, link.erp_name):
+        frappe.get_doc(link.erp_doctype, link.erp_name).add_comment(
+            "Info", _("Unlinked from #{0} of WooCommerce site {1} by {2}").format(
+                link.woo_id, frappe.utils.escape_html(link.site), frappe.session.user))
+    return _("Unlinked. {0} and the shop's #{1} stay as they are; a product sync may link them again by SKU: blacklist the product to keep them apart.").format(
+        frappe.utils.escape_html(link.erp_name or ""), link.woo_id)

@@ -77,3 +77,15 @@ def last_deliveries(lang="en"):
 
 def any_item():
     return frappe.get_all("Item", pluck="name", limit=1)[0]
+
+
+def links_of(site):
+    return frappe.get_all(LINK, filters={"site": site}, fields=["name", "link_type", "erp_doctype", "erp_name", "woo_id"])
+
+
+def unlink_left(name, erp_doctype, erp_name):
+    """After an Unlink: is the link gone, does the ERP document stay, what did its timeline get?"""
+    comments = frappe.get_all("Comment", filters={"reference_doctype": erp_doctype, "reference_name": erp_name,
+                                                   "comment_type": "Info"}, pluck="content")
+    return {"link": bool(frappe.db.exists(LINK, name)), "document": bool(frappe.db.exists(erp_doctype, erp_name)),
+            "comments": comments}

@@ -152,3 +152,22 @@ def test_the_desk_in_english_and_in_french(bench, shop, clerk, browser_ready):
     entry = fr["fr_log_entry"]
     assert "la commande client SO-DEMO ne peut pas être annulée" in entry["text"]
     assert not entry["primary"] or all("auvegarder" not in b and "Save" not in b for b in entry["primary"]), entry["primary"]
+
+
+def test_unlink_is_the_action_on_an_item_link_and_never_on_an_orders(bench, shop, clerk):
+    s = _session(bench, clerk)
+    links = bench.run("desk_checks:links_of", site=shop["site"])
+    item_link = next(link for link in links if link["link_type"] == "Item")
+    order_link = next(link for link in links if link["link_type"] == "Order")
+
+    refused = s.post(f"{bench.url}/api/method/shopsync.api.unlink", json={"name": order_link["name"]}, timeout=10)
+    assert refused.status_code == 417 and "never unlinked" in refused.text, refused.text[:300]
+    assert bench.run("desk_checks:unlink_left", name=order_link["name"], erp_doctype="Sales Order",
+                     erp_name=order_link["erp_name"])["link"] is True  # the order stays one Sales Order
+
+    done = s.post(f"{bench.url}/api/method/shopsync.api.unlink", json={"name": item_link["name"]}, timeout=10)
+    assert done.status_code == 200, done.text[:300]
+    left = bench.run("desk_checks:unlink_left", name=item_link["name"], erp_doctype="Item", erp_name=item_link["erp_name"])
+    assert left["link"] is False and left["document"] is True
+    # the Item's timeline says it, in the clicker's language (the clerk reads French)
+    assert any(f"n°{item_link['woo_id']}" in c and shop["site"] in c and clerk["email"] in c for c in left["comments"]), left["comments"]

@@ -16,5 +16,17 @@ frappe.ui.form.on("WooCommerce Link", {
 			// the action that resolves a link's state, where the user is: the Item's Resync
 			frm.add_custom_button(__("Open the item to resync it"), () => frappe.set_route("Form", "Item", frm.doc.erp_name));
 		}
+		if (["Item", "Customer", "Address"].includes(frm.doc.link_type) && frappe.model.can_delete("WooCommerce Link")) {
+			// an order's or a refund's link is never unlinked: it keeps the order one Sales Order
+			frm.add_custom_button(__("Unlink"), () => {
+				frappe.confirm(__("Unlink {0} from #{1} of site {2}? Both stay as they are.", [
+					frappe.utils.escape_html(frm.doc.erp_name || ""), cint(frm.doc.woo_id), frappe.utils.escape_html(frm.doc.site)]), () => {
+					frappe.call({ method: "shopsync.api.unlink", args: { name: frm.doc.name }, freeze: true }).then((r) => {
+						frappe.msgprint(r.message);
+						frappe.set_route("List", "WooCommerce Link");
+					});
+				});
+			});
+		}
 	},
 });
