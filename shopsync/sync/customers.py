@@ -156,10 +156,11 @@ def new_customer_name(erp: ERP, customer_name: str, similar: list[tuple[str, str
     taken = {normalise_text(name) for name, _, _ in similar}
 
     def free(candidate: str) -> bool:
-        # ERPNext also refuses a customer named like a Customer Group
+        # ERPNext also refuses a customer named like a Customer Group; a customer named
+        # ``customer_name`` itself is in ``similar`` (similar_customers looked it up by name)
         return (
             normalise_text(candidate) not in taken
-            and not erp.exists("Customer", candidate)
+            and (candidate == customer_name or not erp.exists("Customer", candidate))
             and not erp.exists("Customer Group", candidate)
         )
 

@@ -76,6 +76,8 @@ class ItemResolver:
         self.client = client
         self.products: dict[tuple[int, int], dict[str, Any] | None] = {}
         self.found: dict[tuple[int, int], str] = {}
+        #: the lines whose item ``lookup`` found through the product's link (nothing to bind)
+        self.linked: set[tuple[int, int]] = set()
         self.notes: list[str] = []
         self._defaults: dict[str, str] | None = None
         #: new items: the catalogue sync's rules (its notes are the order's)
@@ -120,6 +122,7 @@ class ItemResolver:
     def lookup(self, pid: int, vid: int, sku: str) -> str | None:
         code = self.binder.erp_name("Item", pid, vid)
         if code and self.erp.exists("Item", code):
+            self.linked.add((pid, vid))
             return code
         code = self.factory.code_for({"sku": sku}, (pid, vid)) if sku else ""
         if code and self.erp.exists("Item", code):
@@ -171,7 +174,7 @@ class ItemResolver:
                 else:
                     code = self._create(li)
                 self.found[(pid, vid)] = code
-            elif self.binder.erp_name("Item", pid, vid) is None:
+            elif (pid, vid) not in self.linked and self.binder.erp_name("Item", pid, vid) is None:
                 self._bind(pid, vid, code, sku)
             if code not in uoms:
                 uoms[code] = self.erp.get_value("Item", code, "stock_uom") or self.defaults()["stock_uom"]
