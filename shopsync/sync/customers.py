@@ -372,7 +372,7 @@ def gravatar_url(email: str) -> str:
 
 def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str, shipping: dict[str, Any] | None = None) -> str | None:
     linked = _contacts_of(erp, customer)
-    if email:
+    if email and linked:  # only a contact of the customer is taken
         for variant in _email_variants(email):
             for row in erp.find("Contact Email", {"email_id": variant, "parenttype": "Contact"}, fields=("parent",)):
                 if row["parent"] in linked:
