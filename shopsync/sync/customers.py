@@ -212,7 +212,8 @@ def resolve_customer(
     shipping = order.get("shipping") or {}
     if _has_address(shipping):
         result.shipping_address = addresses.ensure(shipping, "Shipping", notes=result.notes)
-    result.contact = ensure_contact(erp, result.customer, billing, email, order.get("shipping") or {})
+    result.contact = ensure_contact(erp, result.customer, billing, email, order.get("shipping") or {},
+                                    customer_type=party_name(order)[1] if result.created else None)
     if result.created:
         primary = {}
         if result.billing_address:
@@ -370,7 +371,9 @@ def gravatar_url(email: str) -> str:
     return f"https://secure.gravatar.com/avatar/{digest}?d=mm&s=200"
 
 
-def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str, shipping: dict[str, Any] | None = None) -> str | None:
+def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str, shipping: dict[str, Any] | None = None,
+                   customer_type: str | None = None) -> str | None:
+    """``customer_type``: the customer's, when the caller just made it (else read)."""
     linked = _contacts_of(erp, customer)
     if email and linked:  # only a contact of the customer is taken
         for variant in _email_variants(email):
@@ -408,7 +411,7 @@ def ensure_contact(erp: ERP, customer: str, billing: dict[str, Any], email: str,
         doc["phone_nos"] = [{"phone": phone, "is_primary_phone": 1, "is_primary_mobile_no": 1}]
     if not linked:
         doc["is_primary_contact"] = 1
-    if erp.get_value("Customer", customer, "customer_type") == "Individual":
+    if (customer_type if customer_type is not None else erp.get_value("Customer", customer, "customer_type")) == "Individual":
         # Frappe names a Contact "<full name>-<first link's name>", so a person's own contact would be
         # "Hélène Bérubé-Hélène Bérubé"; it is named as the person instead, as Frappe names a
         # contact without links ("Hélène Bérubé", "Hélène Bérubé-1" for a namesake), and inserted
