@@ -41,7 +41,7 @@ SITE_CACHE_SECONDS = 60
 def load_site_cached(name: str) -> SiteConfig:
     """``load_site`` for the webhook endpoint: one indexed read of the site's ``modified`` per
     delivery instead of the document, its tables and three passwords. Only the intake uses it
-    (its reads: the secrets, the webhooks, enabled); jobs read the site afresh."""
+    (its reads: the secrets, the webhooks, enabled); jobs use ``load_site_for_job``."""
     from shopsync.erp.errors import DoesNotExistError
 
     modified = frappe.db.get_value(SITE_DOCTYPE, name, "modified") if name else None
@@ -54,6 +54,39 @@ def load_site_cached(name: str) -> SiteConfig:
         return hit[2]
     config = load_site(name)
     _SITE_CACHE[key] = (modified, now, config)
+    return config
+
+
+#: each job process's copy of each site's configuration: (bench site, site name) -> (the site's
+#: row, SiteConfig). Its tables and passwords change only by a save, which changes ``modified``
+#: in the row; what is written without a save (cursors, connection state, the webhooks' check
+#: time) is in the row too, so a copy whose row is unchanged is the configuration as read afresh.
+_JOB_SITE_CACHE: dict[tuple[str, str], tuple[dict, SiteConfig]] = {}
+
+
+def load_site_for_job(name: str) -> SiteConfig:
+    """``load_site`` for jobs: one read of the site's row instead of the document, its five tables
+    and three passwords, read in full again whenever any field of the row differs."""
+    from shopsync.erp.errors import DoesNotExistError
+
+    row = frappe.db.get_value(SITE_DOCTYPE, name, "*", as_dict=True) if name else None
+    if not row:
+        raise DoesNotExistError(f"WooCommerce Site {name} not found")
+    return _config_of_row(row)
+
+
+def enabled_sites_for_job() -> list[SiteConfig]:
+    """Every enabled site's configuration (as ``list_sites`` orders them): their rows in one read."""
+    return [_config_of_row(row) for row in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1}, fields=["*"])]
+
+
+def _config_of_row(row: dict) -> SiteConfig:
+    key = (frappe.local.site, row["name"])
+    hit = _JOB_SITE_CACHE.get(key)
+    if hit is not None and hit[0] == row:
+        return hit[1]
+    config = load_site(row["name"])
+    _JOB_SITE_CACHE[key] = (row, config)
     return config
 
 
@@ -127,7 +160,7 @@ def frappe_runtime(cached_sites: bool = False) -> Runtime:
 
     from shopsync.sync.echoes import EchoMemory
 
-    return Runtime(erp=FrappeERP(), load_site=load_site_cached if cached_sites else load_site, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
+    return Runtime(erp=FrappeERP(), load_site=load_site_cached if cached_sites else load_site_for_job, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
                    edge_job=edge_job, echoes=EchoMemory(get_redis_conn(), namespace=frappe.local.site))
 
 
@@ -547,9 +580,7 @@ def flush_stock_events(events):
 
     from shopsync.sync import stock
 
-    rt = frappe_runtime()
-    sites = [rt.load_site(name) for name in rt.list_sites()]
-    events.flush(sites, stock.PendingStock(get_redis_conn(), namespace=frappe.local.site), enqueue_now)
+    events.flush(enabled_sites_for_job(), stock.PendingStock(get_redis_conn(), namespace=frappe.local.site), enqueue_now)
 
 
 def flush_item_events(events):
