@@ -114,7 +114,10 @@ def find_by_email(erp: ERP, email: str) -> str | None:
 
 
 def _usable(erp: ERP, customer: str) -> bool:
-    return bool(customer) and erp.exists("Customer", customer) and not erp.get_value("Customer", customer, "disabled")
+    if not customer:
+        return False
+    rows = erp.find("Customer", {"name": customer}, fields=("disabled",), limit=1)
+    return bool(rows) and not rows[0].get("disabled")
 
 
 def _like_patterns(customer_name: str) -> list[str]:

@@ -78,6 +78,8 @@ class ItemResolver:
         self.found: dict[tuple[int, int], str] = {}
         #: the lines whose item ``lookup`` found through the product's link (nothing to bind)
         self.linked: set[tuple[int, int]] = set()
+        #: each item ``lookup`` found: its stock UOM, read with it
+        self.uoms: dict[str, str] = {}
         self.notes: list[str] = []
         self._defaults: dict[str, str] | None = None
         #: new items: the catalogue sync's rules (its notes are the order's)
@@ -121,13 +123,19 @@ class ItemResolver:
     # --- reads and shop fetches (outside the transaction) ---------------------------------------
     def lookup(self, pid: int, vid: int, sku: str) -> str | None:
         code = self.binder.erp_name("Item", pid, vid)
-        if code and self.erp.exists("Item", code):
+        if code and self._item_exists(code):
             self.linked.add((pid, vid))
             return code
         code = self.factory.code_for({"sku": sku}, (pid, vid)) if sku else ""
-        if code and self.erp.exists("Item", code):
+        if code and self._item_exists(code):
             return code
         return None
+
+    def _item_exists(self, code: str) -> bool:
+        rows = self.erp.find("Item", {"name": code}, fields=("stock_uom",), limit=1)
+        if rows:
+            self.uoms[code] = rows[0].get("stock_uom") or ""
+        return bool(rows)
 
     def prefetch(self, order: dict[str, Any]) -> None:
         """The shop's product for each line whose item does not exist yet (after check_order)."""
@@ -177,7 +185,8 @@ class ItemResolver:
             elif (pid, vid) not in self.linked and self.binder.erp_name("Item", pid, vid) is None:
                 self._bind(pid, vid, code, sku)
             if code not in uoms:
-                uoms[code] = self.erp.get_value("Item", code, "stock_uom") or self.defaults()["stock_uom"]
+                uoms[code] = (self.uoms.get(code) if code in self.uoms else self.erp.get_value("Item", code, "stock_uom")) \
+                    or self.defaults()["stock_uom"]
             refs[int(li["id"])] = ItemRef(code, uoms[code])
         return refs
 
