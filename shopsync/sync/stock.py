@@ -939,6 +939,54 @@ class PendingStock:
     def claim(self, site: str, token: str) -> bool:
         return bool(self.redis.set(self.scheduled_key(site), token, nx=True, ex=self.ttl))
 
+    def work_through(self, site: str, token: str, work: Callable[[set[str]], Any], *,
+                     limit: int | None = None, budget: float | None = None) -> bool:
+        """The job's loop: drain the site's set, ``work`` the codes, repeat until the set stays empty.
+
+        Returns True when the ``budget`` (seconds) was spent with items still pending: the flag is
+        kept, and the caller queues a continuation with the same token (:meth:`continue_later`).
+        A ``work`` that raises (a bug, the database, a killed job; not the shop's refusals, which
+        the work records) puts its codes back and gives up the flag, so the next change queues a
+        job again instead of finding the site held for the flag's lifetime.
+        """
+        started = time.monotonic()
+        if not self.holder(site):
+            self.claim(site, token)
+        while True:
+            codes = self.drain(site, limit)
+            if codes:
+                try:
+                    work(codes)
+                except BaseException:
+                    self.put_back(site, codes)
+                    self.release(site, token)
+                    raise
+                if budget is not None and time.monotonic() - started >= budget and self.size(site):
+                    self.touch(site, token)
+                    return True
+                continue
+            # Empty: give the flag back, then look once more. A change added before the release
+            # found the flag taken and queued nothing: it is ours to push. One added after it
+            # queued its own job, unless we take the flag back first.
+            self.release(site, token)
+            if self.size(site) and self.claim(site, token):
+                continue
+            return False
+
+    def continue_later(self, enqueue: Callable[..., Any], site: str, token: str) -> bool:
+        """A continuation holding the same flag (a new job id: the running job's is still taken,
+        and a queue drops a job whose id is queued or running). When the queue is down the flag is
+        given up: the next change or the hourly job takes what is pending."""
+        try:
+            queued = enqueue(self.JOB_METHOD, job_id=self.job_id(site, uuid.uuid4().hex[:16]), queue=self.JOB_QUEUE,
+                             site_name=site, token=token, namespace=self.namespace)
+        except Exception:  # noqa: BLE001 - the queue is down
+            queued = False
+        if queued is False:
+            self.release(site, token)
+            return False
+        return True
+
 
 def run_pending(
     erp: ERP,
@@ -961,39 +1009,17 @@ def run_pending(
     """
     token = token or uuid.uuid4().hex[:16]
     report = PushReport(site=site.name)
-    started = time.monotonic()
-    if not pending.holder(site.name):
-        pending.claim(site.name, token)
 
     def alive(done: int, total: int) -> None:
         pending.touch(site.name, token)
         if progress:
             progress(done, total)
 
-    while True:
-        codes = pending.drain(site.name, limit)
-        if codes:
-            try:
-                report.merge(push_stock(erp, site, client, codes, progress=alive, echoes=echoes))
-            except BaseException:
-                # not the shop's refusal (push_stock records those): a bug, the database, a
-                # killed job. The items go back and the flag is given up, so the next movement
-                # queues a job again instead of finding the site held for the flag's lifetime.
-                pending.put_back(site.name, codes)
-                pending.release(site.name, token)
-                raise
-            if budget is not None and time.monotonic() - started >= budget and pending.size(site.name):
-                pending.touch(site.name, token)
-                report.more = True
-                return report
-            continue
-        # Empty: give the flag back, then look once more. A movement added before the release
-        # found the flag taken and queued nothing: it is ours to push. One added after it queued
-        # its own job, unless we take the flag back first.
-        pending.release(site.name, token)
-        if pending.size(site.name) and pending.claim(site.name, token):
-            continue
-        return report
+    def push(codes: set[str]) -> None:
+        report.merge(push_stock(erp, site, client, codes, progress=alive, echoes=echoes))
+
+    report.more = pending.work_through(site.name, token, push, limit=limit, budget=budget)
+    return report
 
 
 def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
@@ -1023,15 +1049,7 @@ def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
     report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token, limit=DRAIN_LIMIT,
                          budget=JOB_BUDGET_SECONDS, echoes=EchoMemory(job.connection, namespace=namespace))
     if report.more:
-        # Still items pending: a continuation holding the same flag (a new job id: this one is
-        # still running, and a queue drops a job whose id is queued or running).
-        try:
-            queued = rt.enqueue(JOB_METHOD, job_id=stock_job_id(site_name, uuid.uuid4().hex[:16]),
-                                queue=JOB_QUEUE, site_name=site_name, token=token, namespace=namespace)
-        except Exception:  # noqa: BLE001 - the queue is down: the next movement or the hourly job
-            queued = False
-        if queued is False:
-            pending.release(site_name, token)
+        pending.continue_later(rt.enqueue, site_name, token)
     log.info("shopsync: %s", report.summary())
     return report.summary() + (" (continued in a new job)" if report.more else "")
 

@@ -16,13 +16,12 @@ back would cost a job per item and send nothing. The hooks ask :func:`engine_wri
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from typing import Any, Callable, Iterable
 
 from shopsync.sync.runtime import engine_writes, engine_writing  # noqa: F401 - the hooks' question
 from shopsync.sync.site import SiteConfig
-from shopsync.sync.stock import SCHEDULED_TTL, PendingStock
+from shopsync.sync.stock import PendingStock
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +42,6 @@ class PendingProducts(PendingStock):
     SCHEDULED_KEY = "shopsync:products:scheduled:{site}"
     JOB_METHOD = JOB_METHOD
     JOB_QUEUE = JOB_QUEUE
-
-    def __init__(self, redis_conn: Any, ttl: int = SCHEDULED_TTL, namespace: str = ""):
-        super().__init__(redis_conn, ttl=ttl, namespace=namespace)
 
     def job_id(self, site: str, token: str = "") -> str:
         return product_job_id(site, token)
@@ -94,30 +90,20 @@ def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProduct
     from shopsync.sync.products.propagation import push_item
 
     token = token or uuid.uuid4().hex[:16]
-    started = time.monotonic()
     report: dict[str, Any] = {"pushed": 0, "failed": {}, "more": False}
-    if not pending.holder(site.name):
-        pending.claim(site.name, token)
-    while True:
-        codes = pending.drain(site.name, limit)
-        if codes:
-            for code in sorted(codes):
-                pending.touch(site.name, token)
-                try:
-                    push_item(erp, site, client, code)
-                    report["pushed"] += 1
-                except Exception as exc:  # noqa: BLE001 - one item never stops the others
-                    report["failed"][code] = f"{type(exc).__name__}: {exc}"
-                    log.warning("shopsync: product push of %s to %s failed (%s)", code, site.name, type(exc).__name__)
-            if budget is not None and time.monotonic() - started >= budget and pending.size(site.name):
-                pending.touch(site.name, token)
-                report["more"] = True
-                return report
-            continue
-        pending.release(site.name, token)
-        if pending.size(site.name) and pending.claim(site.name, token):
-            continue
-        return report
+
+    def push(codes: set[str]) -> None:
+        for code in sorted(codes):
+            pending.touch(site.name, token)
+            try:
+                push_item(erp, site, client, code)
+                report["pushed"] += 1
+            except Exception as exc:  # noqa: BLE001 - one item never stops the others
+                report["failed"][code] = f"{type(exc).__name__}: {exc}"
+                log.warning("shopsync: product push of %s to %s failed (%s)", code, site.name, type(exc).__name__)
+
+    report["more"] = pending.work_through(site.name, token, push, limit=limit, budget=budget)
+    return report
 
 
 def run_product_job(site_name: str, token: str = "", namespace: str = "") -> str:
@@ -140,13 +126,7 @@ def run_product_job(site_name: str, token: str = "", namespace: str = "") -> str
     with shop_client(rt, site) as client:
         report = run_pending(rt.erp, site, client, pending, token=token, budget=JOB_BUDGET_SECONDS)
     if report["more"]:
-        try:
-            queued = rt.enqueue(JOB_METHOD, job_id=product_job_id(site_name, uuid.uuid4().hex[:16]), queue=JOB_QUEUE,
-                                site_name=site_name, token=token, namespace=namespace)
-        except Exception:  # noqa: BLE001 - the queue is down: the next change or the hourly resync
-            queued = False
-        if queued is False:
-            pending.release(site_name, token)
+        pending.continue_later(rt.enqueue, site_name, token)
     failed = report["failed"]
     return (f"{site_name}: {report['pushed']} item(s) pushed" + (f", {len(failed)} failed: {', '.join(sorted(failed))}"
                                                                 if failed else "")
