@@ -114,17 +114,7 @@ class RulesSession(Session):
         for field in FIELDS.get(doctype, []):
             if field in real and not same(self.ours(real.get(field)), data.get(field)):
                 self.fail(f"{where}: {doctype}.{field} = {data.get(field)!r}, expected {real.get(field)!r}")
-        for (dt, table), fields in CHILDREN.items():
-            if dt != doctype or table not in real:
-                continue
-            mine = data.get(table) or []
-            if len(mine) != len(real[table]):
-                self.fail(f"{where}: {table} has {len(mine)} rows, expected {len(real[table])}")
-                continue
-            for i, (r, m) in enumerate(zip(real[table], mine), start=1):
-                for field in fields:
-                    if not same(self.ours(r.get(field)), m.get(field)):
-                        self.fail(f"{where}: {table}[{i}].{field} = {m.get(field)!r}, expected {r.get(field)!r}")
+        self.compare_children(doctype, real, data, where, CHILDREN)
 
     def plain(self, golden: dict) -> None:
         self.exchange(golden, label=golden.get("first", ""))

@@ -370,7 +370,11 @@ class Session:
             # a field absent from a document answer was null on the site (as_dict leaves nulls out)
             if not same(self.ours(real.get(field)), data.get(field)):
                 self.fail(f"{where}: {doctype}.{field} = {data.get(field)!r}, expected {real.get(field)!r}")
-        for (dt, table), fields in CHILD_FIELDS.items():
+        self.compare_children(doctype, real, data, where, CHILD_FIELDS)
+
+    def compare_children(self, doctype, real, data, where, children):
+        """The child tables ``children`` names ((doctype, table) -> fields): row counts, then fields."""
+        for (dt, table), fields in children.items():
             if dt != doctype or table not in real:
                 continue
             mine = data.get(table) or []

@@ -50,9 +50,13 @@ class Harness:
         self.rt = make_runtime(erp, self.enqueuer, client_for)
         self.enqueue = enqueue
         self.hook_calls = 0
+        self.bind()
+
+    def bind(self):
+        """The stock hooks, each calling :meth:`after_commit` after the commit."""
         for doctype, event in (("Stock Ledger Entry", "on_submit"), ("Stock Ledger Entry", "on_cancel"),
                                ("Sales Order", "on_submit"), ("Sales Order", "on_cancel")):
-            erp.on(doctype, event, self.after_commit, after_commit=True)
+            self.erp.on(doctype, event, self.after_commit, after_commit=True)
 
     def sites(self):
         return [SiteConfig.from_doc(self.erp.get(SITE_DOCTYPE, r["name"])) for r in self.erp.find(SITE_DOCTYPE)]

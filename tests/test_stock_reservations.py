@@ -19,16 +19,13 @@ Real Redis, real RQ (``SimpleWorker`` in this process), the simulator over HTTP.
 from __future__ import annotations
 
 import pytest
-import redis
 
 from shopsync import hooks
-from shopsync.sync import runtime as runtime_mod
 from shopsync.sync import stock
 from shopsync.sync.links import Binder
-from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
 from shopsync.woocommerce import WooClient
-from tests.support.rq_runtime import RQEnqueuer, make_runtime
 from tests.support.sites import add_site
+from tests.test_stock_jobs import Harness
 from tests.test_stock_push import SIMPLE, STORES, link_all, make_erp, receive, sales_order, shop_qty
 from tests.woosim import WooSim
 
@@ -37,53 +34,21 @@ STOCK_HANDLERS = {"shopsync.events.stock_moved", "shopsync.events.reservation_ch
 PART_A, PART_B, BUNDLE = "RW-S-001", "RW-S-002", "GIFT-BOX"  # products 10, 11 and 15 (instead of RW-S-006)
 
 
-class HooksHarness:
+class HooksHarness(Harness):
     """The Frappe edge as hooks.py declares it: each doc event bound to a stock handler calls,
     after the commit, ``stock.stock_moved`` with the document's ``voucher_moves``."""
 
     def __init__(self, erp, redis_url):
-        self.erp = erp
-        conn = redis.Redis.from_url(redis_url)
-        self.enqueuer = RQEnqueuer(conn)
-        self.pending = stock.PendingStock(conn)
-        self.clients: dict[str, WooClient] = {}
-        self.queued: list[dict] = []
-        self.rt = make_runtime(erp, self.enqueuer, self.client_for)
         self.bound = []
+        super().__init__(erp, redis_url, sims={})
+
+    def bind(self):
         for doctype, events in hooks.doc_events.items():
             for event, target in events.items():
                 for handler in [target] if isinstance(target, str) else target:
                     if handler in STOCK_HANDLERS:
-                        erp.on(doctype, event, self.after_commit, after_commit=True)
+                        self.erp.on(doctype, event, self.after_commit, after_commit=True)
                         self.bound.append((doctype, event))
-
-    def client_for(self, site: SiteConfig):
-        if site.name not in self.clients:
-            self.clients[site.name] = WooClient(site.woocommerce_url, site.consumer_key, site.consumer_secret)
-        return self.clients[site.name]
-
-    def enqueue(self, method, *, job_id, queue="default", **kwargs):
-        ok = self.enqueuer(method, job_id=job_id, queue=queue, **kwargs)
-        if ok:
-            self.queued.append({"method": method, **kwargs})
-        return ok
-
-    def after_commit(self, doc):
-        sites = [SiteConfig.from_doc(self.erp.get(SITE_DOCTYPE, r["name"])) for r in self.erp.find(SITE_DOCTYPE)]
-        stock.stock_moved(sites, self.pending, self.enqueue, stock.voucher_moves(doc))
-
-    def work(self) -> int:
-        from rq.registry import FinishedJobRegistry
-
-        finished = FinishedJobRegistry(queue=self.enqueuer.queue)
-        before = len(finished.get_job_ids())
-        self.enqueuer.work()
-        return len(finished.get_job_ids()) - before
-
-    def close(self):
-        for c in self.clients.values():
-            c.close()
-        runtime_mod.install(None)
 
 
 @pytest.fixture

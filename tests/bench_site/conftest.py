@@ -60,3 +60,30 @@ def bench():
     # the simulated shops listen on 127.0.0.1, which a site refuses unless its config allows it
     bench.cli("set-config", "shopsync_allow_private_hosts", "1")
     return bench
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """A simulated shop with the default seed (a module that needs another seed defines its own)."""
+    from tests.woosim import WooSim
+
+    shop = WooSim().start().seed()
+    yield shop
+    shop.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_ready():
+    """node, for the real-browser checks: skipped without node, Debian's chromium
+    (``SHOPSYNC_CHROMIUM``) and the npm package playwright-core (``SHOPSYNC_PLAYWRIGHT_CORE``)."""
+    import shutil
+
+    chromium = os.environ.get("SHOPSYNC_CHROMIUM", "/usr/bin/chromium")
+    node = shutil.which("node")
+    if not (node and pathlib.Path(chromium).exists()):
+        pytest.skip("needs node and chromium")
+    module = os.environ.get("SHOPSYNC_PLAYWRIGHT_CORE", "playwright-core")
+    found = subprocess.run([node, "-e", f"require.resolve({json.dumps(module)})"], capture_output=True, cwd=HERE)
+    if found.returncode != 0:
+        pytest.skip("needs the npm package playwright-core (set SHOPSYNC_PLAYWRIGHT_CORE to its folder)")
+    return node

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import tempfile
 import uuid
@@ -36,18 +35,6 @@ pytestmark = pytest.mark.bench_site
 HERE = pathlib.Path(__file__).resolve().parent
 PAYLOAD = "<img src=x onerror=alert(document.domain)>"
 
-
-@pytest.fixture(scope="module")
-def browser_ready():
-    chromium = os.environ.get("SHOPSYNC_CHROMIUM", "/usr/bin/chromium")
-    node = shutil.which("node")
-    if not (node and pathlib.Path(chromium).exists()):
-        pytest.skip("needs node and chromium")
-    module = os.environ.get("SHOPSYNC_PLAYWRIGHT_CORE", "playwright-core")
-    found = subprocess.run([node, "-e", f"require.resolve({json.dumps(module)})"], capture_output=True, cwd=HERE)
-    if found.returncode != 0:
-        pytest.skip("needs the npm package playwright-core (set SHOPSYNC_PLAYWRIGHT_CORE to its folder)")
-    return node
 
 
 @pytest.fixture(scope="module")

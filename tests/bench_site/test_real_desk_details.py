@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import tempfile
 import time
@@ -28,13 +27,6 @@ pytestmark = pytest.mark.bench_site
 
 HERE = pathlib.Path(__file__).resolve().parent
 FR = HERE.parent.parent / "shopsync" / "translations" / "fr.csv"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    shop = WooSim().start().seed()
-    yield shop
-    shop.stop()
 
 
 @pytest.fixture(scope="module")
@@ -154,14 +146,9 @@ def odd_codes(bench):
     shop.stop()
 
 
-def test_the_item_list_shows_a_pill_on_every_row_whatever_its_code(bench, odd_codes):
+def test_the_item_list_shows_a_pill_on_every_row_whatever_its_code(bench, odd_codes, browser_ready):
     assert set(CODES) <= odd_codes["linked"], odd_codes
-    chromium = os.environ.get("SHOPSYNC_CHROMIUM", "/usr/bin/chromium")
-    node = shutil.which("node")
-    module = os.environ.get("SHOPSYNC_PLAYWRIGHT_CORE", "playwright-core")
-    if not (node and pathlib.Path(chromium).exists()) or subprocess.run(
-            [node, "-e", f"require.resolve({json.dumps(module)})"], capture_output=True, cwd=HERE).returncode:
-        pytest.skip("needs node, chromium and playwright-core (see test_desk_xss.py)")
+    node = browser_ready
     # one list per code, filtered to that item: its row must carry its pill ("#Woo: n", or its state)
     plan = [{"name": f"item_list_{i}", "path": f"/app/item?item_code={quote(code)}", "expect": ".list-row .shopsync-woo",
              "settle": 4000} for i, code in enumerate(CODES)]

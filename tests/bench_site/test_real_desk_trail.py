@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import tempfile
 import uuid
@@ -95,18 +94,6 @@ def test_the_workspace_has_the_mornings_cards(bench):
     assert {"WooCommerce Site", LOG, "WooCommerce Link", "WooCommerce Import", "WooCommerce Blacklist Entry",
             "WooCommerce Sync State", "WooCommerce Stock Comparison"} <= set(ws["shortcuts"])
 
-
-@pytest.fixture(scope="module")
-def browser_ready():
-    chromium = os.environ.get("SHOPSYNC_CHROMIUM", "/usr/bin/chromium")
-    node = shutil.which("node")
-    if not (node and pathlib.Path(chromium).exists()):
-        pytest.skip("needs node and chromium")
-    module = os.environ.get("SHOPSYNC_PLAYWRIGHT_CORE", "playwright-core")
-    found = subprocess.run([node, "-e", f"require.resolve({json.dumps(module)})"], capture_output=True, cwd=HERE)
-    if found.returncode != 0:
-        pytest.skip("needs the npm package playwright-core (set SHOPSYNC_PLAYWRIGHT_CORE to its folder)")
-    return node
 
 
 def _browse(bench, node, user, password, plan, shots):

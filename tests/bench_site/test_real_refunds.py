@@ -9,17 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.woosim import WooSim
 
 pytestmark = pytest.mark.bench_site
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def sim():
-    shop = WooSim().start().seed()
-    yield shop
-    shop.stop()
 
 
 def cent(x) -> D:
