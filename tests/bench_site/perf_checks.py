@@ -100,6 +100,65 @@ def warm_order_split(site, payloads):
             "shopsync_ms": statistics.median((r["total"] - r["erp"] - r["http"]) for r in done) * 1000, "queries": med("queries")}
 
 
+def _queued_order_entry(site, payload):
+    """A Queued log entry for ``payload`` as the intake stores it, committed; no job queued."""
+    from shopsync.jobs import frappe_runtime
+    from shopsync.sync import intake
+
+    rt = frappe_runtime()
+    # the site's webhooks are made by a job after its first save: maybe not yet
+    hook = next((w for w in frappe.get_doc("WooCommerce Site", site).webhooks if w.topic == "order.created"), None)
+    rt.erp.insert({"doctype": intake.LOG_DOCTYPE, "site": site, "topic": "order.created", "resource": "order",
+                   "event": "created", "webhook_id": int(hook.woo_webhook_id) if hook else 0, "resource_id": payload["id"],
+                   "received_at": rt.erp.now(), "body_sha256": frappe.generate_hash(length=40),
+                   "dedupe_key": frappe.generate_hash(length=40), "payload": frappe.as_json(payload),
+                   "attempts": 0, "status": "Queued", "date_modified_gmt": payload.get("date_modified_gmt")})
+    frappe.db.commit()
+
+
+#: a work horse, in a fresh interpreter: what the worker imported before forking (Frappe's
+#: background_jobs, and with shopsync-worker its preload), then Frappe's own execute_job of the
+#: order job exactly as RQ calls it in the horse
+_HORSE = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+import frappe, frappe.utils.background_jobs
+preloaded = None
+if {preload!r}:
+    from shopsync.worker import preload
+    loaded, failed, secs = preload()
+    preloaded = {{"modules": len(loaded), "failed": failed, "seconds": secs}}
+before = set(sys.modules)
+t = time.perf_counter()
+frappe.utils.background_jobs.execute_job({site!r}, "shopsync.jobs.run_job", None, "horse-check",
+    {{"target": "shopsync.sync.deliveries.run_resource_job",
+     "target_kwargs": {{"site_name": {name!r}, "resource": "order", "resource_id": {oid!r}}}}})
+spent = time.perf_counter() - t
+new = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in ("erpnext", "shopsync", "frappe"))
+print(json.dumps({{"job_ms": spent * 1000, "imported_by_job": new, "preloaded": preloaded}}))
+"""
+
+
+def order_job_in_a_horse(site, payload, preload):
+    """One order job run as a work horse runs it (fresh interpreter = a forked child of a worker
+    that imported only what ``preload`` says), returning its time, the ERPNext, Frappe and shopsync
+    modules the job itself had to import, and the Sales Order's status."""
+    import os
+    import subprocess
+
+    _queued_order_entry(site, payload)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = _HORSE.format(root=root, preload=bool(preload), site=frappe.local.site, name=site, oid=int(payload["id"]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    result = __import__("json").loads(out.stdout.strip().splitlines()[-1])
+    frappe.db.rollback()  # see the child's commit
+    result["status"] = frappe.db.get_value("WooCommerce Webhook Log", {"site": site, "resource": "order",
+                                           "resource_id": payload["id"]}, "status")
+    return result
+
+
 def startup():
     """What a work horse pays before a job's code runs, measured in a fresh interpreter of the
     bench: frappe.init + connect, then importing shopsync's job modules, then ERPNext's Sales Order."""
