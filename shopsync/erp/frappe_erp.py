@@ -167,11 +167,13 @@ class FrappeERP:
             doc.save(ignore_permissions=True)
             return _plain(doc)
 
-    def insert_row(self, doc: dict[str, Any]) -> None:
+    def insert_row(self, doc: dict[str, Any]) -> str:
         with _errors():
             # names it by its naming rule, stamps creation and owner; a duplicate name raises
             # frappe.DuplicateEntryError (after a msgprint, which _errors clears)
-            frappe.get_doc(doc).db_insert()
+            row = frappe.get_doc(doc)
+            row.db_insert()
+            return row.name
 
     def set_values(self, doctype: str, name: str, values: dict[str, Any]) -> None:
         with _errors():

@@ -56,10 +56,11 @@ class ERP(Protocol):
     def update(self, doctype: str, name: str, values: Doc) -> Doc:
         """Set fields (child tables replaced whole when given) and save."""
 
-    def insert_row(self, doc: Doc) -> None:
-        """Write a new bookkeeping row as it is (Frappe's ``db_insert``): named by its doctype's
-        field naming rule, no validation, no events, no cache to clear. A row of that name already
-        there raises ``DuplicateEntryError``. For rows nobody edits (a delivery's receipt)."""
+    def insert_row(self, doc: Doc) -> str:
+        """Write a new bookkeeping row as it is (Frappe's ``db_insert``) and return its name: named
+        by its doctype's naming rule, no validation, no events, no cache to clear. A row of that
+        name already there raises ``DuplicateEntryError``. For rows only shopsync writes, built
+        and checked by its own code (a delivery's receipt, its log entry as the intake stores it)."""
 
     def set_values(self, doctype: str, name: str, values: Doc) -> None:
         """Write plain fields straight to the row (Frappe's ``db.set_value``): no validation, no

@@ -239,13 +239,15 @@ def _receive(rt: Runtime, site_name: str | None, raw_body: bytes, headers: Mappi
             # A bare row (named by its key, nothing to validate): a repeat stops here, at the key.
             rt.erp.insert_row({"doctype": RECEIPT_DOCTYPE, "dedupe_key": entry["dedupe_key"], "site": site.name,
                            "received_at": entry["received_at"]})
-            stored = rt.erp.insert(entry)
+            # A bare row too: every field was built and bounded above, and a full document insert
+            # (its events, its realtime notice) made half of an accepted delivery's time.
+            name = rt.erp.insert_row(entry)
     except (DuplicateEntryError, UniqueValidationError):
         return Answer(200, "duplicate delivery: already received")
-    if stored["status"] != "Queued":
-        return Answer(200, f"kept as {stored['status']}: {stored.get('error') or stored.get('outcome')}", stored["name"])
+    if entry["status"] != "Queued":
+        return Answer(200, f"kept as {entry['status']}: {entry.get('error') or entry.get('outcome')}", name)
     queue_resource(rt, site.name, entry["resource"], entry["resource_id"])
-    return Answer(200, "queued", stored["name"])
+    return Answer(200, "queued", name)
 
 
 _DECOY = "shopsync-decoy-secret-for-unknown-sites-000000"

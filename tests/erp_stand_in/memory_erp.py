@@ -535,11 +535,11 @@ class MemoryERP:
         with self.transaction():
             return self._update(doctype, name, copy.deepcopy(values))
 
-    def insert_row(self, doc: Doc) -> None:
+    def insert_row(self, doc: Doc) -> str:
         """``db_insert``: stored as given (the stand-in still checks the row as an insert would,
         which only refuses more); a duplicate name is refused as the primary key refuses it."""
         with self.transaction():
-            self._insert(copy.deepcopy(doc))
+            return self._insert(copy.deepcopy(doc))["name"]
 
     def set_values(self, doctype: str, name: str, values: Doc) -> None:
         """``frappe.db.set_value``: plain fields straight to storage, the row must exist."""
