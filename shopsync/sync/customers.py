@@ -35,7 +35,6 @@ import re
 import unicodedata
 from typing import Any
 
-from shopsync.erp.errors import DoesNotExistError
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync.links import Binder, erp_key
 from shopsync.sync.outcome import DONE, FAILED, SKIPPED, Outcome
@@ -305,15 +304,13 @@ class _Addresses:
                 {"link_doctype": "Customer", "link_name": self.customer, "parenttype": "Address"},
                 fields=("parent",),
             )
-            for name in dict.fromkeys(r["parent"] for r in rows):
-                try:
-                    a = self.erp.get("Address", name)
-                except DoesNotExistError:
-                    continue
-                if a.get("disabled"):
-                    continue
+            names = list(dict.fromkeys(r["parent"] for r in rows))
+            # the customer's addresses in one read, oldest first (the first of two alike is kept)
+            found = self.erp.find("Address", {"name": ("in", names), "disabled": 0}, order_by="creation asc",
+                                  fields=("name", "address_line1", "address_line2", "city", "pincode", "state", "country")) if names else []
+            for a in found:
                 key = address_key(a.get("address_line1"), a.get("address_line2"), a.get("city"), a.get("pincode"), a.get("state"), a.get("country"))
-                self._known.setdefault(key, name)
+                self._known.setdefault(key, a["name"])
         return self._known
 
     def ensure(self, part: dict[str, Any], address_type: str, email: str = "", notes: list[str] | None = None) -> str | None:

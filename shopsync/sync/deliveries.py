@@ -166,8 +166,10 @@ def _run_handler(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> Outcom
 def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
     erp = rt.erp
     attempts = int(entry.get("attempts") or 0) + 1
+    # The entry's bookkeeping is written straight to its row (set_values: one UPDATE, no document
+    # load and save): only shopsync writes it, and the job holds it while it runs.
     with erp.transaction():
-        erp.update(LOG_DOCTYPE, entry["name"], {"status": "Processing", "attempts": attempts, "processing_started_at": erp.now()})
+        erp.set_values(LOG_DOCTYPE, entry["name"], {"status": "Processing", "attempts": attempts, "processing_started_at": erp.now()})
     try:
         outcome = _run_handler(rt, site, entry)
         again = outcome.failed and outcome.retryable  # a failure that may pass: another attempt later
@@ -187,7 +189,7 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
         log.info("shopsync: delivery %s of %s: %s after attempt %s", entry["name"], site.name, values["status"], attempts)
     values["finished_at"] = erp.now()
     with erp.transaction():
-        erp.update(LOG_DOCTYPE, entry["name"], values)
+        erp.set_values(LOG_DOCTYPE, entry["name"], values)
     if values["status"] == "Done" and not site.connection_ok:
         _connected_again(rt, site, values["finished_at"])
     return values["status"]

@@ -103,7 +103,10 @@ class Binder:
         variation_id: int | str = 0,
         **extra: Any,
     ) -> Doc:
-        """Insert the link. Raises DuplicateEntryError when the remote object is already bound."""
+        """Insert the link. Raises DuplicateEntryError when the remote object is already bound
+        (its name is its link key) and UniqueValidationError when the ERP document is (its erp_key
+        is unique). Written as a bare row: every field is built here and fitted to its column, and
+        the document it names was just made or read by the caller."""
         erp_doctype = ERP_DOCTYPE_OF[kind]
         doc = {
             "doctype": LINK_DOCTYPE,
@@ -119,7 +122,8 @@ class Binder:
             "last_synced_at": self.erp.now(),
         }
         doc.update(_fit(extra))
-        return self.erp.insert(doc)
+        name = self.erp.insert_row(doc)
+        return {**doc, "name": name}
 
     def update(self, link: Doc, **values: Any) -> Doc:
         """Bookkeeping on a link (state, fingerprints, errors, times): written straight to the row,

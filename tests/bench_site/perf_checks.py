@@ -17,7 +17,11 @@ import frappe
 WRITES = ("insert", "update", "submit", "cancel", "delete", "make_variant", "make_sales_invoice", "get_payment_entry")
 
 
-def warm_order_split(site, payloads):
+def warm_order_split(site, payloads, trace=False):
+    """``trace``: also return, for the last order, each query of shopsync's own (its text, its
+    time, and the shopsync line that made it)."""
+    import traceback
+
     import requests
 
     from shopsync.erp.frappe_erp import FrappeERP
@@ -64,10 +68,20 @@ def warm_order_split(site, payloads):
 
     sql = frappe.db.sql
 
+    traced = []
+
     def counted_sql(*args, **kwargs):
-        if not state["inside"]:
-            state["queries"] += 1
-        return sql(*args, **kwargs)
+        if state["inside"]:
+            return sql(*args, **kwargs)
+        state["queries"] += 1
+        t = time.perf_counter()
+        try:
+            return sql(*args, **kwargs)
+        finally:
+            if trace:
+                where = [f"{f.filename.rsplit('/shopsync/', 1)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_stack()[:-1]
+                         if "/shopsync/" in f.filename and "/tests/" not in f.filename]
+                traced.append([round((time.perf_counter() - t) * 1000, 2), " ".join(str(args[0]).split())[:160], where[-3:]])
 
     requests.Session.send = timed_send
     frappe.db.sql = counted_sql
@@ -86,6 +100,7 @@ def warm_order_split(site, payloads):
             frappe.db.commit()
             for k in state:
                 state[k] = 0 if k in ("queries", "inside") else 0.0
+            traced.clear()
             t = time.perf_counter()
             status = deliveries.process_entry(rt, rt.load_site(site), entry)
             total = time.perf_counter() - t
@@ -97,7 +112,8 @@ def warm_order_split(site, payloads):
     med = lambda k: statistics.median(r[k] for r in done) * (1 if k == "queries" else 1000)  # noqa: E731
     return {"n": len(done), "statuses": [r["status"] for r in rows], "total_ms": med("total"), "erpnext_ms": med("erp"),
             "sales_order_ms": med("so"), "http_ms": med("http"),
-            "shopsync_ms": statistics.median((r["total"] - r["erp"] - r["http"]) for r in done) * 1000, "queries": med("queries")}
+            "shopsync_ms": statistics.median((r["total"] - r["erp"] - r["http"]) for r in done) * 1000, "queries": med("queries"),
+            **({"trace": traced} if trace else {})}
 
 
 def _queued_order_entry(site, payload):
