@@ -116,6 +116,15 @@ class FrappeERP:
 
     def get(self, doctype: str, name: str) -> dict[str, Any]:
         with _errors():
+            meta = frappe.get_meta(doctype)
+            if not (meta.istable or meta.issingle or meta.get_table_fields()):
+                # a document without child tables (a link, a log entry): its row is all of it,
+                # read without building the document and its controller
+                row = frappe.db.get_value(doctype, name, "*", as_dict=True)
+                if row is None:
+                    raise frappe.DoesNotExistError(f"{doctype} {name} not found")
+                row["doctype"] = doctype
+                return _row(row)
             return _plain(frappe.get_doc(doctype, name))
 
     def exists(self, doctype: str, name: str) -> bool:
@@ -134,6 +143,13 @@ class FrappeERP:
 
     def get_value(self, doctype: str, name: str, field: str) -> Any:
         return frappe.db.get_value(doctype, name, field)
+
+    def get_cached_values(self, doctype: str, name: str, fields) -> dict[str, Any] | None:
+        if not name:
+            return None
+        fields = list(fields)
+        values = frappe.get_cached_value(doctype, name, fields, as_dict=True)  # None: no such record
+        return _row(dict(values)) if values is not None else None
 
     def get_single_value(self, doctype: str, field: str) -> Any:
         return frappe.db.get_single_value(doctype, field)

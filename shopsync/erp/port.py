@@ -46,6 +46,11 @@ class ERP(Protocol):
     def get_single_value(self, doctype: str, field: str) -> Any:
         ...
 
+    def get_cached_values(self, doctype: str, name: str, fields: Iterable[str]) -> Doc | None:
+        """``fields`` of a master record every order reads and that rarely changes (a Company's
+        currency, a Price List's), from Frappe's document cache, which every save of the record
+        clears. None when there is no such record."""
+
     # --- writing -------------------------------------------------------------------------------
     def insert(self, doc: Doc, submit: bool = False) -> Doc:
         """Validate and insert; returns the stored document (name, defaults, computed totals).

@@ -518,11 +518,10 @@ def _exchange_rate(erp: ERP, from_currency: str, to_currency: str, day: str) -> 
 
 
 def currency_context(erp: ERP, site: SiteConfig, order: dict[str, Any]) -> dict[str, Any]:
-    company = (erp.find("Company", {"name": site.company}, fields=("default_currency", "round_off_account"), limit=1)
-               if site.company else None) or [{}]
-    company_currency = company[0].get("default_currency") or ""
-    price_list_currency = (erp.get_value("Price List", site.price_list, "currency") if site.price_list else "") or ""
-    round_off = company[0].get("round_off_account") or ""
+    company = erp.get_cached_values("Company", site.company, ("default_currency", "round_off_account")) or {}
+    company_currency = company.get("default_currency") or ""
+    price_list_currency = (erp.get_cached_values("Price List", site.price_list, ("currency",)) or {}).get("currency") or ""
+    round_off = company.get("round_off_account") or ""
     currency = order.get("currency") or company_currency
     day = order_date(order).isoformat()
 

@@ -28,7 +28,14 @@ def warm_order_split(site, payloads, trace=False):
     from shopsync.jobs import frappe_runtime
     from shopsync.sync import deliveries, intake
 
-    state = {"erp": 0.0, "so": 0.0, "http": 0.0, "queries": 0, "inside": 0}
+    from frappe.utils import CallbackManager
+
+    # erp: ERPNext's document work through the port; erp_callbacks: Frappe's and ERPNext's own
+    # before/after-commit callbacks (realtime notices, their deferred updates), run when shopsync
+    # commits; port: shopsync's reads and bookkeeping writes through the port (their SQL in);
+    # commit: the COMMIT statements of shopsync's transactions
+    state = {"erp": 0.0, "so": 0.0, "http": 0.0, "queries": 0, "inside": 0, "port": 0.0, "commit": 0.0,
+             "erp_callbacks": 0.0, "in_port": 0}
 
     class Timed(FrappeERP):
         pass
@@ -41,7 +48,18 @@ def warm_order_split(site, payloads, trace=False):
             doctype = first.get("doctype") if isinstance(first, dict) else first
             erpnext = name in WRITES and not str(doctype or "").startswith("WooCommerce")
             if not erpnext:
-                return base(self, *args, **kwargs)
+                if state["inside"] or state["in_port"]:
+                    return base(self, *args, **kwargs)
+                state["in_port"] += 1
+                t = time.perf_counter()
+                try:
+                    return base(self, *args, **kwargs)
+                finally:
+                    state["in_port"] -= 1
+                    spent = time.perf_counter() - t
+                    state["port"] += spent
+                    if trace:
+                        traced.append([round(spent * 1000, 2), f"port {name} {doctype}", []])
             state["inside"] += 1
             t = time.perf_counter()
             try:
@@ -55,8 +73,25 @@ def warm_order_split(site, payloads, trace=False):
 
         return timed
 
-    for name in WRITES:
-        setattr(Timed, name, wrap(name))
+    for name in WRITES + ("get", "find", "get_value", "get_values", "exists", "set_values", "insert_row", "count"):
+        if hasattr(FrappeERP, name):
+            setattr(Timed, name, wrap(name))
+    run_callbacks = CallbackManager.run
+
+    def timed_run(self):
+        # each callback of Frappe's or ERPNext's timed apart; shopsync's own stay in its share
+        while self._functions:
+            fn = self._functions.popleft()
+            theirs = not getattr(fn, "__module__", "").startswith("shopsync")
+            if theirs:
+                state["inside"] += 1
+            t = time.perf_counter()
+            try:
+                fn()
+            finally:
+                if theirs:
+                    state["inside"] -= 1
+                    state["erp_callbacks"] += time.perf_counter() - t
     send = requests.Session.send
 
     def timed_send(self, *args, **kwargs):
@@ -78,6 +113,8 @@ def warm_order_split(site, payloads, trace=False):
         try:
             return sql(*args, **kwargs)
         finally:
+            if str(args[0]).strip().lower() == "commit":
+                state["commit"] += time.perf_counter() - t
             if trace:
                 where = [f"{f.filename.rsplit('/shopsync/', 1)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_stack()[:-1]
                          if "/shopsync/" in f.filename and "/tests/" not in f.filename]
@@ -85,6 +122,7 @@ def warm_order_split(site, payloads, trace=False):
 
     requests.Session.send = timed_send
     frappe.db.sql = counted_sql
+    CallbackManager.run = timed_run
     rt = frappe_runtime()
     rt.erp = Timed()
     config = rt.load_site(site)
@@ -99,7 +137,7 @@ def warm_order_split(site, payloads, trace=False):
                                    "attempts": 0, "status": "Queued", "date_modified_gmt": payload.get("date_modified_gmt")})
             frappe.db.commit()
             for k in state:
-                state[k] = 0 if k in ("queries", "inside") else 0.0
+                state[k] = 0 if k in ("queries", "inside", "in_port") else 0.0
             traced.clear()
             t = time.perf_counter()
             status = deliveries.process_entry(rt, rt.load_site(site), entry)
@@ -108,11 +146,15 @@ def warm_order_split(site, payloads, trace=False):
     finally:
         requests.Session.send = send
         frappe.db.sql = sql
+        CallbackManager.run = run_callbacks
     done = [r for r in rows if r["status"] == "Done"] or rows
     med = lambda k: statistics.median(r[k] for r in done) * (1 if k == "queries" else 1000)  # noqa: E731
     return {"n": len(done), "statuses": [r["status"] for r in rows], "total_ms": med("total"), "erpnext_ms": med("erp"),
             "sales_order_ms": med("so"), "http_ms": med("http"),
             "shopsync_ms": statistics.median((r["total"] - r["erp"] - r["http"]) for r in done) * 1000, "queries": med("queries"),
+            "erp_callbacks_ms": med("erp_callbacks"), "port_ms": med("port"), "commit_ms": med("commit"),
+            "python_ms": statistics.median((r["total"] - r["erp"] - r["http"] - r["erp_callbacks"] - r["port"] - r["commit"])
+                                           for r in done) * 1000,
             **({"trace": traced} if trace else {})}
 
 

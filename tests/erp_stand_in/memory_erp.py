@@ -392,6 +392,12 @@ class MemoryERP:
         with self._lock:
             return self._get_raw(doctype, name) is not None
 
+    def get_cached_values(self, doctype: str, name: str, fields) -> Doc | None:
+        """Frappe's document cache: the stand-in's store is always current."""
+        if not name:
+            return None
+        return self.get_value(doctype, name, list(fields))
+
     def get_value(self, doctype: str, name: Any, field: Any) -> Any:
         with self._lock:
             if isinstance(name, dict):
