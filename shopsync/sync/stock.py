@@ -363,6 +363,9 @@ class PushReport:
     failed: str = ""
     #: a stock job stopped at its time budget with items still pending (a continuation follows)
     more: bool = False
+    #: sending stopped because the shop did not answer through every retry (no connection, 5xx):
+    #: its pushes pause (shopsync.sync.shop_pause)
+    unreachable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -392,16 +395,18 @@ class PushReport:
         self.errors.update(other.errors)
         self.not_sent += other.not_sent
         self.failed = self.failed or other.failed
+        self.unreachable = self.unreachable or other.unreachable
 
 
 NO_MANAGE_STOCK = "the shop's product does not manage stock"
 
 
-def _parents_without_stock(client: Any, lines: list[StockLine]) -> list[StockLine]:
+def _parents_without_stock(client: Any, lines: list[StockLine]) -> tuple[list[StockLine], WooError | None]:
     """The variable products among ``lines`` whose parent does not manage stock in the shop (its
-    variations do): read with ``include`` lists of 100, two fields each."""
+    variations do): read with ``include`` lists of 100, two fields each. With the shop's error
+    when the listing failed."""
     if not lines:
-        return []
+        return [], None
     ids = sorted({l.product_id for l in lines})
     manages: dict[int, bool] = {}
     try:
@@ -409,10 +414,10 @@ def _parents_without_stock(client: Any, lines: list[StockLine]) -> list[StockLin
             params = {"include": ",".join(map(str, part)), "per_page": BATCH_SIZE, "_fields": "id,manage_stock"}
             for p in client.iter("products", params):
                 manages[int(p.get("id") or 0)] = bool(p.get("manage_stock"))
-    except WooError:  # the batches meet the same trouble and record it on the links
-        return []
+    except WooError as exc:  # the batches meet the same trouble and record it on the links
+        return [], exc
     # a product the listing did not return (gone) is sent as before: the batch says what it is
-    return [l for l in lines if manages.get(l.product_id) is False]
+    return [l for l in lines if manages.get(l.product_id) is False], None
 
 
 def _error_text(err: Any) -> str:
@@ -513,7 +518,14 @@ def push_stock(
         plan = plan_push(erp, site, item_codes, force=force)
     report = PushReport(site=site.name, unchanged=[l.item_code for l in plan.unchanged], skipped=dict(plan.skipped),
                         held=[l.item_code for l in plan.held])
-    unmanaged = _parents_without_stock(client, [l for l in plan.send if l.kind == PARENT])
+    unmanaged, listing_error = _parents_without_stock(client, [l for l in plan.send if l.kind == PARENT])
+    counted, start_count = client, getattr(client, "request_count", 0)
+    if listing_error is not None and _stops(listing_error):
+        # the shop did not answer the listing through every retry: the batches would spend them
+        # all again on the same trouble; they are recorded as not sent with it instead
+        from shopsync.sync.shop_pause import FailingShop
+
+        client = FailingShop(listing_error)
     if unmanaged:
         # WooCommerce stores no quantity on a product that does not manage stock, but still
         # saves it (a product.updated echo) and answers as if it took it: send it nothing.
@@ -521,7 +533,6 @@ def push_stock(
             report.skipped[line.item_code] = NO_MANAGE_STOCK
         plan = dataclasses.replace(plan, send=[l for l in plan.send if l not in unmanaged])
     total = len(plan.send)
-    start_count = getattr(client, "request_count", 0)
     done = 0
     if progress:
         progress(0, total)
@@ -545,6 +556,8 @@ def push_stock(
             result = exc.partial_result
             if _stops(exc):
                 stop = message
+                report.unreachable = report.unreachable or (
+                    isinstance(exc, (ConnectionFailed, ServerError)) and getattr(exc, "kind", "") != "paused")
             fallback = f"not sent: {message}" if stop else message
         else:
             fallback = "no answer for this object in the shop's batch response"
@@ -579,7 +592,7 @@ def push_stock(
     if never_sent:
         report.not_sent += [l.item_code for l in never_sent]
         _record(erp, site.name, [], {l.item_code: f"not sent: {report.failed}" for l in never_sent}, by_code)
-    report.requests = getattr(client, "request_count", 0) - start_count
+    report.requests = getattr(counted, "request_count", 0) - start_count
     return report
 
 
@@ -998,6 +1011,7 @@ def run_pending(
     progress: Progress | None = None,
     budget: float | None = None,
     echoes: Any = None,
+    pause: Any = None,
 ) -> PushReport:
     """The body of the site's stock job: drain, push, repeat until the set stays empty.
 
@@ -1006,9 +1020,17 @@ def run_pending(
     links carry ``last_error`` and the hourly catch-up takes them. With a ``budget`` (seconds),
     once it is spent and items are still pending the report says ``more`` and the flag is kept:
     the caller queues a continuation with the same token.
+
+    ``pause`` (a :class:`shopsync.sync.shop_pause.ShopPause`): while the site's pushes pause,
+    nothing is sent (all of it recorded not sent); a push that gives up on the shop starts a
+    pause; one that reaches it ends the pause.
     """
+    from shopsync.sync.shop_pause import FailingShop
+
     token = token or uuid.uuid4().hex[:16]
     report = PushReport(site=site.name)
+    why = pause.paused(site.name) if pause is not None else None
+    shop = {"client": FailingShop.paused(why) if why else client}
 
     def alive(done: int, total: int) -> None:
         pending.touch(site.name, token)
@@ -1016,7 +1038,14 @@ def run_pending(
             progress(done, total)
 
     def push(codes: set[str]) -> None:
-        report.merge(push_stock(erp, site, client, codes, progress=alive, echoes=echoes))
+        part = push_stock(erp, site, shop["client"], codes, progress=alive, echoes=echoes)
+        report.merge(part)
+        if part.unreachable and pause is not None:
+            seconds = pause.pause(site.name, part.failed)
+            log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site.name, seconds)
+            shop["client"] = FailingShop.paused(pause.paused(site.name) or f"for {seconds} s")
+        elif part.pushed and not part.failed and pause is not None and not why:
+            pause.clear(site.name)
 
     report.more = pending.work_through(site.name, token, push, limit=limit, budget=budget)
     return report
@@ -1046,8 +1075,11 @@ def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
     token = token or uuid.uuid4().hex[:16]
     from shopsync.sync.echoes import EchoMemory
 
+    from shopsync.sync.shop_pause import ShopPause
+
     report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token, limit=DRAIN_LIMIT,
-                         budget=JOB_BUDGET_SECONDS, echoes=EchoMemory(job.connection, namespace=namespace))
+                         budget=JOB_BUDGET_SECONDS, echoes=EchoMemory(job.connection, namespace=namespace),
+                         pause=ShopPause(job.connection, namespace=namespace))
     if report.more:
         pending.continue_later(rt.enqueue, site_name, token)
     log.info("shopsync: %s", report.summary())
