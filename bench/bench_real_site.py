@@ -248,6 +248,9 @@ def main() -> int:
             f"(Sales Order insert+submit {split['sales_order_ms']:.0f} ms) + shop HTTP {split['http_ms']:.0f} ms + "
             f"shopsync {split['shopsync_ms']:.0f} ms ({split['shopsync_ms'] / max(split['sales_order_ms'], 1) * 100:.0f} % of the "
             f"Sales Order's insert+submit); {split['queries']:.0f} shopsync queries")
+        say(f"    shopsync's part: its reads and bookkeeping writes through the port {split['port_ms']:.1f} ms, the COMMITs of "
+            f"its transactions {split['commit_ms']:.1f} ms, its Python {split['python_ms']:.1f} ms; Frappe's and ERPNext's own "
+            f"commit callbacks run at those commits {split['erp_callbacks_ms']:.1f} ms")
         say(f"  work horse start-up in a real worker (fork, frappe.init/connect, imports): measured by "
             f"perf_checks:startup: {json.dumps(bench.run('perf_checks:startup'))}")
         stock_section(bench, sim, name, args)
@@ -315,6 +318,8 @@ def stock_section(bench, sim, name, args):
             say(f"  {len(codes)}-line voucher: commit -> shop per product p50 {ms(pct(lat, 50))}, p95 {ms(pct(lat, 95))}, "
                 f"last {ms(max(lat)) if lat else 'n/a'}; {len(late)} not in the shop; {len(reqs)} requests to the shop "
                 f"({len(writes)} writes: {', '.join(sorted(set(str(r['endpoint']) for r in writes)))})")
+            for c in late[:5]:
+                say(f"    not in the shop: {c} shows {sim.state.products[links[c]]['stock_quantity']}, the site's figure {expected[c]}")
     finally:
         sim._on_event = on_event
 

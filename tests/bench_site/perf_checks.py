@@ -249,8 +249,16 @@ def stock_reconcile(item_codes):
 
     item_codes = frappe.get_all("Item", filters={"name": ["in", list(item_codes)], "is_stock_item": 1, "disabled": 0}, pluck="name")
     before = bins()
-    doc = frappe.get_doc({"doctype": "Stock Reconciliation", "company": company, "purpose": "Stock Reconciliation", "items": [
-        {"item_code": code, "warehouse": wh, "qty": int(before[code].actual_qty if code in before else 0) + 1, "valuation_rate": 10}
+    extra = {}
+    if not frappe.db.exists("Stock Ledger Entry", {"company": company, "is_cancelled": 0}):
+        # a site's first stock voucher is ERPNext's opening entry: its difference account must be
+        # an asset or liability (ERPNext's "Temporary Opening")
+        extra["expense_account"] = frappe.db.get_value("Account", {"company": company, "account_name": "Temporary Opening"})
+    doc = frappe.get_doc({"doctype": "Stock Reconciliation", "company": company, "purpose": "Stock Reconciliation", **extra, "items": [
+        # one more than what is there, and above what orders reserve: the figure the shop must show
+        # (actual minus reserved, never below 0) changes with every voucher, or there is no push
+        {"item_code": code, "warehouse": wh, "valuation_rate": 10,
+         "qty": int(max(before[code].actual_qty, before[code].reserved_qty) if code in before else 0) + 1}
         for code in item_codes]})
     doc.insert(ignore_permissions=True)
     doc.submit()
