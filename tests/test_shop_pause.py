@@ -105,3 +105,54 @@ def test_a_shop_down_for_the_parents_listing_is_not_asked_again_for_the_batches(
     assert attempts(caplog) == 3  # the listing's retries; the batches are not tried again
     assert "GET products" in link_of(erp, site, "RW-S-001")["last_error"]
     retrying.close()
+
+
+def test_product_pushes_to_a_shop_down_try_one_item_then_pause(redis_url, caplog):
+    from shopsync.sync import products as P
+    from shopsync.sync.links import LINK_DOCTYPE
+    from shopsync.sync.products.pending import PendingProducts
+    from shopsync.sync.products.pending import run_pending as run_product_pushes
+    from tests.erp_stand_in import MemoryERP
+    from tests.support.sites import add_site
+    from tests.woosim import WooSim
+
+    shop = WooSim().start()
+    shop.seed(products=6, variable_products=0, customers=0, orders=0)
+    erp = MemoryERP.with_test_shop()
+    erp.ignore_links_on_delete.add(LINK_DOCTYPE)
+    site = add_site(erp, "shop1", shop.url, "ck_test", "cs_test")
+    with WooClient(shop.url, "ck_test", "cs_test") as first:
+        assert len(P.run_first_sync(erp, site, first).created_items) == 6
+    codes = sorted(r["name"] for r in erp.find("Item", {}))
+    for n, code in enumerate(codes):  # a bulk rename in ERPNext
+        with erp.transaction():
+            erp.update("Item", code, {"item_name": f"Renamed {n}"})
+    pending, pause = PendingProducts(conn(redis_url)), ShopPause(conn(redis_url))
+    retrying = WooClient(shop.url, "ck_test", "cs_test", max_retries=3, backoff=0.01, max_retry_seconds=2, timeout=5)
+    shop.stop()
+    try:
+        enqueue = Recorder()
+        pending.add_and_schedule("shop1", codes, enqueue)
+        down = run_product_pushes(erp, site, retrying, pending, token=enqueue.jobs[0]["token"], pause=pause)
+        # one item spent the retries; the five others were not tried (before: 6 x the retries)
+        assert attempts(caplog) == 3 and down["pushed"] == 0 and sorted(down["failed"]) == codes
+        assert sum(why.startswith("not sent: the shop did not answer") for why in down["failed"].values()) == 5
+        assert pause.paused("shop1")
+        # a save during the pause: not tried at all
+        enqueue = Recorder()
+        pending.add_and_schedule("shop1", codes[:1], enqueue)
+        again = run_product_pushes(erp, site, retrying, pending, token=enqueue.jobs[0]["token"], pause=pause)
+        assert attempts(caplog) == 3 and again["failed"][codes[0]].startswith("not sent: pushes to this shop pause")
+    finally:
+        retrying.close()
+    # back, the pause over: the items are still out of sync, and the next push sends them
+    shop.start()
+    conn(redis_url).delete(PAUSE_KEY.format(site="shop1"))
+    with WooClient(shop.url, "ck_test", "cs_test") as back:
+        enqueue = Recorder()
+        pending.add_and_schedule("shop1", codes, enqueue)
+        up = run_product_pushes(erp, site, back, pending, token=enqueue.jobs[0]["token"], pause=pause)
+        assert up["pushed"] == 6 and not up["failed"] and pause.paused("shop1") is None
+        names = {p["sku"]: p["name"] for p in back.get_all("products")}
+    assert names == {code: f"Renamed {n}" for n, code in enumerate(codes)}
+    shop.stop()

@@ -1,4 +1,4 @@
-"""A shop that stopped answering holds no worker.
+"""A shop that stopped answering holds no worker (stock pushes, and product pushes on no connection).
 
 A push spends the adapter's retries (five attempts, backing off; a host that hangs costs a
 connect timeout each) before it gives up on a shop that is down. Without a pause, every stock
@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from shopsync.woocommerce.errors import ConnectionFailed
+from shopsync.woocommerce.errors import ConnectionFailed, ServerError
 
 FIRST_PAUSE_SECONDS = 60
 LONGEST_PAUSE_SECONDS = 15 * 60
@@ -26,6 +26,15 @@ FAILURES_TTL_SECONDS = 3600
 
 PAUSE_KEY = "shopsync:shop-paused:{site}"
 FAILURES_KEY = "shopsync:shop-failures:{site}"
+
+
+def gave_up(exc: BaseException, server_errors: bool = True) -> bool:
+    """Whether ``exc`` says the shop did not answer through every retry (no connection, or 5xx),
+    the adapter's last word on a call, and not already a pause's own refusal. ``server_errors``
+    False for a call about one product: a 5xx there may be that product's alone (a plugin that
+    fails on it), not the shop's; a batch push isolates such an item before it gives up."""
+    kinds = (ConnectionFailed, ServerError) if server_errors else (ConnectionFailed,)
+    return isinstance(exc, kinds) and getattr(exc, "kind", "") != "paused"
 
 
 class ShopPause:

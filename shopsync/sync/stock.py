@@ -44,6 +44,7 @@ from typing import Any, Callable, Iterable, Mapping
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, Binder, link_target
+from shopsync.sync.shop_pause import gave_up
 from shopsync.sync.site import STOCK_RULES, SiteConfig
 from shopsync.woocommerce.errors import AuthError, ConnectionFailed, RateLimited, ServerError, WooError
 
@@ -556,8 +557,7 @@ def push_stock(
             result = exc.partial_result
             if _stops(exc):
                 stop = message
-                report.unreachable = report.unreachable or (
-                    isinstance(exc, (ConnectionFailed, ServerError)) and getattr(exc, "kind", "") != "paused")
+                report.unreachable = report.unreachable or gave_up(exc)
             fallback = f"not sent: {message}" if stop else message
         else:
             fallback = "no answer for this object in the shop's batch response"

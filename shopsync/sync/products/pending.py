@@ -84,23 +84,41 @@ class ItemEvents:
 
 
 def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProducts, token: str = "",
-                limit: int | None = DRAIN_LIMIT, budget: float | None = None) -> dict[str, Any]:
+                limit: int | None = DRAIN_LIMIT, budget: float | None = None, pause: Any = None) -> dict[str, Any]:
     """Drain the site's set and push each item, until it stays empty (the stock's loop). An item
-    whose push fails is logged and left (the hourly resync takes it); the others go on."""
+    whose push fails is logged and left (its link stays out of sync: the hourly resync takes it);
+    the others go on. Once a push could not connect to the shop through every retry the others
+    are not tried: they would spend every retry again. With ``pause``
+    (:class:`~shopsync.sync.shop_pause.ShopPause`) that starts the site's pause, nothing is tried
+    while it lasts, and a push that reaches the shop ends it."""
     from shopsync.sync.products.propagation import push_item
+    from shopsync.sync.shop_pause import gave_up
 
     token = token or uuid.uuid4().hex[:16]
     report: dict[str, Any] = {"pushed": 0, "failed": {}, "more": False}
+    paused_at_start = pause.paused(site.name) if pause is not None else None
+    down = {"why": f"pushes to this shop pause {paused_at_start}" if paused_at_start else ""}
 
     def push(codes: set[str]) -> None:
         for code in sorted(codes):
             pending.touch(site.name, token)
+            if down["why"]:
+                report["failed"][code] = f"not sent: {down['why']}"
+                continue
             try:
                 push_item(erp, site, client, code)
-                report["pushed"] += 1
             except Exception as exc:  # noqa: BLE001 - one item never stops the others
                 report["failed"][code] = f"{type(exc).__name__}: {exc}"
                 log.warning("shopsync: product push of %s to %s failed (%s)", code, site.name, type(exc).__name__)
+                if gave_up(exc, server_errors=False):
+                    down["why"] = f"the shop did not answer: {exc}"
+                    if pause is not None:
+                        seconds = pause.pause(site.name, str(exc))
+                        log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site.name, seconds)
+                continue
+            if not report["pushed"] and pause is not None:
+                pause.clear(site.name)  # it answered
+            report["pushed"] += 1
 
     report["more"] = pending.work_through(site.name, token, push, limit=limit, budget=budget)
     return report
@@ -124,7 +142,10 @@ def run_product_job(site_name: str, token: str = "", namespace: str = "") -> str
         return f"{site_name}: disabled, pending product pushes dropped"
     token = token or uuid.uuid4().hex[:16]
     with shop_client(rt, site) as client:
-        report = run_pending(rt.erp, site, client, pending, token=token, budget=JOB_BUDGET_SECONDS)
+        from shopsync.sync.shop_pause import ShopPause
+
+        report = run_pending(rt.erp, site, client, pending, token=token, budget=JOB_BUDGET_SECONDS,
+                             pause=ShopPause(job.connection, namespace=namespace))
     if report["more"]:
         pending.continue_later(rt.enqueue, site_name, token)
     failed = report["failed"]
