@@ -698,3 +698,17 @@ def wait_for_amendment(site, order_id, old_name, timeout=90):
             return state
         time.sleep(0.5)
     return amend_state(site, order_id)
+
+
+def shop_pause_of(site):
+    """Why the site's pushes pause now (shopsync.sync.shop_pause, in the bench's Redis), or None."""
+    from frappe.utils.background_jobs import get_redis_conn
+
+    from shopsync.sync.shop_pause import ShopPause
+
+    return ShopPause(get_redis_conn(), namespace=frappe.local.site).paused(site)
+
+
+def item_link_of(site, item_code):
+    return frappe.db.get_value("WooCommerce Link", {"site": site, "erp_doctype": "Item", "erp_name": item_code},
+                               ["name", "last_error", "last_pushed_qty", "last_pushed_at"], as_dict=True)
