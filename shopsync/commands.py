@@ -49,9 +49,13 @@ def shopsync_import(context, woocommerce_site, customers, date_from, date_to, st
 @click.command("shopsync-worker")
 @click.option("--queue", type=str, help="Queues to take, comma-separated (default: all, short first)")
 @click.option("--quiet", is_flag=True, default=False, help="Hide log output")
+@click.option("-u", "--rq-username", default=None, help="Redis ACL user")
+@click.option("-p", "--rq-password", default=None, help="Redis ACL user password")
 @click.option("--burst", is_flag=True, default=False, help="Stop when the queues are empty")
-def shopsync_worker(queue, quiet=False, burst=False):
-    """Frappe's worker, with ERPNext's and shopsync's job modules imported once before it forks."""
+@click.option("--strategy", required=False, type=click.Choice(["round_robin", "random"]), help="Dequeuing strategy")
+def shopsync_worker(queue, quiet=False, rq_username=None, rq_password=None, burst=False, strategy=None):
+    """Frappe's worker (the options of `bench worker`), with ERPNext's and shopsync's job modules
+    imported once before it forks a work horse per job."""
     from frappe.utils.background_jobs import start_worker
 
     from shopsync.worker import preload
@@ -61,7 +65,7 @@ def shopsync_worker(queue, quiet=False, burst=False):
         click.echo(f"shopsync-worker: {len(loaded)} modules imported in {seconds:.1f} s before forking")
     for name, why in failed:
         click.echo(f"shopsync-worker: {name} not imported ({why}); its jobs import it themselves", err=True)
-    start_worker(queue, quiet=quiet, burst=burst)
+    start_worker(queue, quiet=quiet, rq_username=rq_username, rq_password=rq_password, burst=burst, strategy=strategy)
 
 
 commands = [shopsync_import, shopsync_worker]
