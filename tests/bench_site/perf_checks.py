@@ -187,12 +187,19 @@ if {preload!r}:
     loaded, failed, secs = preload()
     preloaded = {{"modules": len(loaded), "failed": failed, "seconds": secs}}
 before = set(sys.modules)
+import cProfile, os  # HORSE_PROFILE=<file>: the job's profile written there
+prof = cProfile.Profile() if os.environ.get("HORSE_PROFILE") else None
+prof and prof.enable()
 t = time.perf_counter()
 frappe.utils.background_jobs.execute_job({site!r}, "shopsync.jobs.run_job", None, "horse-check",
     {{"target": "shopsync.sync.deliveries.run_resource_job",
      "target_kwargs": {{"site_name": {name!r}, "resource": "order", "resource_id": {oid!r}}}}})
 spent = time.perf_counter() - t
-new = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in ("erpnext", "shopsync", "frappe"))
+if prof:
+    prof.disable()
+    import pstats
+    pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
+new = sorted(set(sys.modules) - before)
 print(json.dumps({{"job_ms": spent * 1000, "imported_by_job": new, "preloaded": preloaded}}))
 """
 
@@ -210,6 +217,8 @@ def order_job_in_a_horse(site, payload, preload):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
+    if os.environ.get("HORSE_PROFILE"):
+        open(os.environ["HORSE_PROFILE"], "w").write(out.stderr)
     result = __import__("json").loads(out.stdout.strip().splitlines()[-1])
     frappe.db.rollback()  # see the child's commit
     result["status"] = frappe.db.get_value("WooCommerce Webhook Log", {"site": site, "resource": "order",
