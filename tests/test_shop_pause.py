@@ -10,7 +10,7 @@ from __future__ import annotations
 import redis
 
 from shopsync.sync import stock
-from shopsync.sync.shop_pause import FAILURES_KEY, PAUSE_KEY, ShopPause
+from shopsync.sync.shop_pause import ANSWERED_A_PUSH, FAILURES_KEY, PAUSE_KEY, ShopPause
 from shopsync.woocommerce import WooClient
 from tests.test_stock_pending import Recorder
 from tests.test_stock_push import client, erp, link_of, receive, shop_qty, sim, site  # noqa: F401 - fixtures
@@ -42,6 +42,9 @@ def test_a_shop_down_costs_one_job_its_retries_then_nothing_until_it_answers_aga
     spent = attempts(caplog)
     assert spent == 3  # every retry spent on the dead shop, once
     assert pause.paused("shop1").startswith("until ")
+    # the site's form says so: not connected, in the adapter's words
+    status = erp.get("WooCommerce Site", "shop1")
+    assert not status["connection_ok"] and status["connection_status"].startswith("Could not talk to the shop")
 
     # the next movements while the shop is down: no attempt at all, said on the item's link
     receive(erp, {"RW-S-002": 6})
@@ -61,6 +64,8 @@ def test_a_shop_down_costs_one_job_its_retries_then_nothing_until_it_answers_aga
         third = stock.run_pending(erp, site, back, pending, token=queued(pending, ["RW-S-003"]), pause=pause)
         assert third.pushed == {"RW-S-003": 2} and not third.failed
         assert pause.paused("shop1") is None and not conn(redis_url).exists(FAILURES_KEY.format(site="shop1"))
+        status = erp.get("WooCommerce Site", "shop1")
+        assert status["connection_ok"] and status["connection_status"] == ANSWERED_A_PUSH
         caught_up = stock.catch_up_stock(erp, site, back)
     assert {"RW-S-001": 4, "RW-S-002": 6}.items() <= caught_up.pushed.items()
     assert shop_qty(sim, 10) == 4 and shop_qty(sim, 11) == 6 and shop_qty(sim, 12) == 2
@@ -137,7 +142,7 @@ def test_product_pushes_to_a_shop_down_try_one_item_then_pause(redis_url, caplog
         # one item spent the retries; the five others were not tried (before: 6 x the retries)
         assert attempts(caplog) == 3 and down["pushed"] == 0 and sorted(down["failed"]) == codes
         assert sum(why.startswith("not sent: the shop did not answer") for why in down["failed"].values()) == 5
-        assert pause.paused("shop1")
+        assert pause.paused("shop1") and not erp.get("WooCommerce Site", "shop1")["connection_ok"]
         # a save during the pause: not tried at all
         enqueue = Recorder()
         pending.add_and_schedule("shop1", codes[:1], enqueue)
@@ -153,6 +158,7 @@ def test_product_pushes_to_a_shop_down_try_one_item_then_pause(redis_url, caplog
         pending.add_and_schedule("shop1", codes, enqueue)
         up = run_product_pushes(erp, site, back, pending, token=enqueue.jobs[0]["token"], pause=pause)
         assert up["pushed"] == 6 and not up["failed"] and pause.paused("shop1") is None
+        assert erp.get("WooCommerce Site", "shop1")["connection_status"] == ANSWERED_A_PUSH
         names = {p["sku"]: p["name"] for p in back.get_all("products")}
     assert names == {code: f"Renamed {n}" for n, code in enumerate(codes)}
     shop.stop()

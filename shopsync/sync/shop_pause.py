@@ -15,6 +15,7 @@ the pause. The state lives in Redis beside the pending sets, per ERP (``namespac
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from shopsync.woocommerce.errors import ConnectionFailed, ServerError
@@ -23,6 +24,12 @@ FIRST_PAUSE_SECONDS = 60
 LONGEST_PAUSE_SECONDS = 15 * 60
 #: consecutive failures are forgotten after an hour without one
 FAILURES_TTL_SECONDS = 3600
+
+log = logging.getLogger(__name__)
+
+SITE_DOCTYPE = "WooCommerce Site"
+#: the site's Connection status once a push reached the shop again after a pause
+ANSWERED_A_PUSH = "The shop answered a push."
 
 PAUSE_KEY = "shopsync:shop-paused:{site}"
 FAILURES_KEY = "shopsync:shop-failures:{site}"
@@ -62,9 +69,23 @@ class ShopPause:
         self.redis.set(self._key(PAUSE_KEY, site), f"until {until:%H:%M:%S} UTC: {reason}"[:900], ex=seconds)
         return seconds
 
-    def clear(self, site: str) -> None:
-        """A push reached the shop: no pause, and the count of failures starts again."""
-        self.redis.delete(self._key(PAUSE_KEY, site), self._key(FAILURES_KEY, site))
+    def clear(self, site: str) -> bool:
+        """A push reached the shop: no pause, and the count of failures starts again. True when
+        the shop had failed a push before (there was something to clear)."""
+        return bool(self.redis.delete(self._key(PAUSE_KEY, site), self._key(FAILURES_KEY, site)))
+
+
+def tell_the_site(erp: Any, site: str, answered: bool, line: str = "") -> None:
+    """The site's Connection status in the desk: "Not connected" with what the push met when a
+    pause starts (the adapter's words, shown as text), "Connected" once a push gets through
+    again. A status line is never worth failing a push for."""
+    values = {"connection_ok": 1 if answered else 0, "connection_status": ANSWERED_A_PUSH if answered else line[:2000],
+              "connection_checked_at": erp.now()}
+    try:
+        with erp.transaction():
+            erp.set_values(SITE_DOCTYPE, site, values)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("shopsync: connection status of %s not updated (%s)", site, type(exc).__name__)
 
 
 class FailingShop:

@@ -1025,7 +1025,7 @@ def run_pending(
     nothing is sent (all of it recorded not sent); a push that gives up on the shop starts a
     pause; one that reaches it ends the pause.
     """
-    from shopsync.sync.shop_pause import FailingShop
+    from shopsync.sync.shop_pause import FailingShop, tell_the_site
 
     token = token or uuid.uuid4().hex[:16]
     report = PushReport(site=site.name)
@@ -1043,9 +1043,10 @@ def run_pending(
         if part.unreachable and pause is not None:
             seconds = pause.pause(site.name, part.failed)
             log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site.name, seconds)
+            tell_the_site(erp, site.name, False, part.failed)
             shop["client"] = FailingShop.paused(pause.paused(site.name) or f"for {seconds} s")
-        elif part.pushed and not part.failed and pause is not None and not why:
-            pause.clear(site.name)
+        elif part.pushed and not part.failed and pause is not None and not why and pause.clear(site.name):
+            tell_the_site(erp, site.name, True)
 
     report.more = pending.work_through(site.name, token, push, limit=limit, budget=budget)
     return report

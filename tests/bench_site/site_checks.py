@@ -709,6 +709,10 @@ def shop_pause_of(site):
     return ShopPause(get_redis_conn(), namespace=frappe.local.site).paused(site)
 
 
+def connection_of(site):
+    return frappe.db.get_value(SITE, site, ["connection_ok", "connection_status", "connection_checked_at"], as_dict=True)
+
+
 def item_link_of(site, item_code):
     return frappe.db.get_value("WooCommerce Link", {"site": site, "erp_doctype": "Item", "erp_name": item_code},
                                ["name", "last_error", "last_pushed_qty", "last_pushed_at"], as_dict=True)

@@ -46,6 +46,9 @@ def test_a_shop_that_stopped_answering_pauses_its_pushes(bench, shop_then_gone):
     assert why.startswith("until ") and "Could not talk to the shop" in why
     first = bench.run("item_link_of", site=name, item_code="RW-S-001")
     assert first["last_error"] and "pause" not in first["last_error"]
+    # the site's form says the shop is not connected, in the adapter's words
+    connection = bench.run("connection_of", site=name)
+    assert not connection["connection_ok"] and connection["connection_status"].startswith("Could not talk to the shop")
     # a movement during the pause: recorded not sent in the pause's words, no attempt made
     bench.run("receive_stock", item_code="RW-S-001", qty=1)
     link = wait_for("the paused push", lambda: (lambda l: l if "pause" in (l["last_error"] or "") else None)(

@@ -92,7 +92,7 @@ def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProduct
     (:class:`~shopsync.sync.shop_pause.ShopPause`) that starts the site's pause, nothing is tried
     while it lasts, and a push that reaches the shop ends it."""
     from shopsync.sync.products.propagation import push_item
-    from shopsync.sync.shop_pause import gave_up
+    from shopsync.sync.shop_pause import gave_up, tell_the_site
 
     token = token or uuid.uuid4().hex[:16]
     report: dict[str, Any] = {"pushed": 0, "failed": {}, "more": False}
@@ -115,9 +115,10 @@ def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProduct
                     if pause is not None:
                         seconds = pause.pause(site.name, str(exc))
                         log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site.name, seconds)
+                        tell_the_site(erp, site.name, False, str(exc))
                 continue
-            if not report["pushed"] and pause is not None:
-                pause.clear(site.name)  # it answered
+            if not report["pushed"] and pause is not None and pause.clear(site.name):
+                tell_the_site(erp, site.name, True)  # it answered again
             report["pushed"] += 1
 
     report["more"] = pending.work_through(site.name, token, push, limit=limit, budget=budget)
