@@ -68,6 +68,26 @@ def test_five_batches_go_the_first_alone_then_four_at_once(shop, voucher):
     assert all(shop_qty(shop, pid) == 1 + i % 9 for i, pid in enumerate(codes.values()))
 
 
+def test_three_at_a_time_the_first_request_carries_one_line_and_the_rest_goes_in_two_rounds(shop, voucher):
+    """The default window (3 in flight) and five batches: the first request (alone, it finds out
+    the shop's route and auth) carries one line, so the five full batches need two rounds of
+    three, not a whole batch alone and then two rounds: about the slowest batch plus one."""
+    erp, site, codes = voucher
+    wall, report = timed_push(shop, erp, site, codes, parallel=3)
+    assert len(report.pushed) == N and not report.errors and report.requests == 6
+    sizes = [r["batch_size"] for r in batch_requests(shop)]
+    assert sizes[0] == 1 and sorted(sizes[1:]) == [99, 100, 100, 100, 100]
+    assert shop.cost.peak == 3
+    assert wall >= 2 * BATCH_SECONDS, wall
+    assert all(shop_qty(shop, pid) == 1 + i % 9 for i, pid in enumerate(codes.values()))
+
+
+def test_a_push_of_two_batches_stays_two_requests(shop, voucher):
+    erp, site, codes = voucher
+    wall, report = timed_push(shop, erp, site, list(codes)[:200], parallel=3)
+    assert report.requests == 2 and [r["batch_size"] for r in batch_requests(shop)] == [100, 100]
+
+
 def test_one_at_a_time_takes_the_sum(shop, voucher):
     erp, site, codes = voucher
     wall, report = timed_push(shop, erp, site, codes, parallel=1)
