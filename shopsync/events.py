@@ -51,14 +51,21 @@ def _note_moves(moves):
 def _flush_stock():
     from shopsync.jobs import flush_stock_events
 
-    events = frappe.local.flags.get("shopsync_stock_events")
-    if events is None or not events.moves:
+    _flush("shopsync_stock_events", flush_stock_events,
+           "shopsync: stock movements not queued (the hourly catch-up will push them)")
+
+
+def _flush(flag: str, flush, failed: str) -> None:
+    """After the commit: hand the transaction's noted changes to ``flush``. The change itself is
+    committed whatever happens here; when queueing fails, the hourly job takes it."""
+    events = frappe.local.flags.get(flag)
+    if not events:  # none, or nothing noted
         return
     try:
-        flush_stock_events(events)
-    except Exception:  # noqa: BLE001 - the voucher is committed; the hourly catch-up pushes it
+        flush(events)
+    except Exception:  # noqa: BLE001 - see the docstring
         events.clear()
-        frappe.log_error("shopsync: stock movements not queued (the hourly catch-up will push them)")
+        frappe.log_error(failed)
 
 
 def item_changed(doc, method=None):
@@ -84,14 +91,8 @@ def item_changed(doc, method=None):
 def _flush_items():
     from shopsync.jobs import flush_item_events
 
-    events = frappe.local.flags.get("shopsync_item_events")
-    if events is None or not events.codes:
-        return
-    try:
-        flush_item_events(events)
-    except Exception:  # noqa: BLE001 - the save is committed; the hourly product resync takes it
-        events.clear()
-        frappe.log_error("shopsync: item changes not queued (the hourly product resync will push them)")
+    _flush("shopsync_item_events", flush_item_events,
+           "shopsync: item changes not queued (the hourly product resync will push them)")
 
 
 def item_price_changed(doc, method=None):

@@ -466,26 +466,29 @@ def push_order_status(delivery_note: str):
     tracking number), and those now fully delivered become completed."""
     from shopsync.sync import order_status
 
-    rt = frappe_runtime()
-    for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "push_order_status": 1}, pluck="name"):
-        site = rt.load_site(name)
-        report = order_status.push_delivery(rt.erp, site, rt.client_for(site), delivery_note)
-        for so, why in report.failed:
-            frappe.get_doc("Sales Order", so).add_comment(
-                "Info", f"WooCommerce ({name}): delivery not sent to the shop: {frappe.utils.escape_html(str(why))}")
+    _push_to_shops("push_order_status", order_status.push_delivery, delivery_note, "delivery not sent to the shop")
 
 
 def push_payment(payment_entry: str):
     """After a Payment Entry: orders it pays in full are marked paid in the shop (``set_paid``)."""
     from shopsync.sync import order_status
 
+    _push_to_shops("mark_paid_in_shop", order_status.push_payment, payment_entry, "not marked paid in the shop")
+
+
+def _push_to_shops(site_setting: str, push, document: str, not_done: str) -> None:
+    """``push`` one ERP document to every enabled site with ``site_setting`` on; a Sales Order it
+    could not update in its shop gets a comment saying why."""
+    from shopsync.sync.runtime import shop_client
+
     rt = frappe_runtime()
-    for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, "mark_paid_in_shop": 1}, pluck="name"):
+    for name in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1, site_setting: 1}, pluck="name"):
         site = rt.load_site(name)
-        report = order_status.push_payment(rt.erp, site, rt.client_for(site), payment_entry)
+        with shop_client(rt, site) as client:
+            report = push(rt.erp, site, client, document)
         for so, why in report.failed:
             frappe.get_doc("Sales Order", so).add_comment(
-                "Info", f"WooCommerce ({name}): not marked paid in the shop: {frappe.utils.escape_html(str(why))}")
+                "Info", f"WooCommerce ({name}): {not_done}: {frappe.utils.escape_html(str(why))}")
 
 
 # --- products ------------------------------------------------------------------------------------

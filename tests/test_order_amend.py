@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from shopsync.sync import orders
 from shopsync.sync.links import LINK_DOCTYPE, Binder
+from tests.test_order_status import deliver as ship, stock_up  # the same Delivery Note and Receipt
 from tests.test_orders_sim import client, erp, make_site, place, runtime, sim, site  # noqa: F401 - fixtures
 
 D = Decimal
@@ -20,24 +21,6 @@ def cent(x) -> D:
 
 def deliver_order(erp, site, sim, oid):
     return orders.handle_delivery(runtime(erp, site, sim), site, "updated", sim.get(f"orders/{oid}"))
-
-
-def stock_up(erp, item_code, qty=50):
-    with erp.transaction():
-        se = erp.insert({"doctype": "Stock Entry", "stock_entry_type": "Material Receipt", "company": "Test Shop",
-                         "items": [{"item_code": item_code, "qty": qty, "t_warehouse": "Stores - TS", "basic_rate": 5}]})
-        erp.submit("Stock Entry", se["name"])
-
-
-def ship(erp, so_name, qty=None):
-    dn = erp.make_delivery_note(so_name)
-    for row in dn["items"]:
-        if qty is not None:
-            row["qty"] = qty
-    with erp.transaction():
-        dn = erp.insert(dn)
-        erp.submit("Delivery Note", dn["name"])
-    return dn["name"]
 
 
 def edit_quantity(sim, oid, qty):

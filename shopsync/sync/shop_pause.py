@@ -74,8 +74,22 @@ class ShopPause:
         the shop had failed a push before (there was something to clear)."""
         return bool(self.redis.delete(self._key(PAUSE_KEY, site), self._key(FAILURES_KEY, site)))
 
+    def start(self, erp: Any, site: str, reason: str) -> str:
+        """A push gave up on the shop: pause its pushes, log it, say it on the site's form.
+        Returns why the pushes pause, in the words a paused push records."""
+        seconds = self.pause(site, reason)
+        log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site, seconds)
+        _tell_the_site(erp, site, False, reason)
+        return self.paused(site) or f"for {seconds} s"
 
-def tell_the_site(erp: Any, site: str, answered: bool, line: str = "") -> None:
+    def end(self, erp: Any, site: str) -> None:
+        """A push reached the shop: the pause ends, and the site's form says it is connected
+        again if a push had failed before."""
+        if self.clear(site):
+            _tell_the_site(erp, site, True)
+
+
+def _tell_the_site(erp: Any, site: str, answered: bool, line: str = "") -> None:
     """The site's Connection status in the desk: "Not connected" with what the push met when a
     pause starts (the adapter's words, shown as text), "Connected" once a push gets through
     again. A status line is never worth failing a push for."""

@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterable, Mapping
 from shopsync.erp.port import ERP, Doc
 from shopsync.sync import blacklist as blacklist_mod
 from shopsync.sync.links import LINK_DOCTYPE, NOT_LINKED, Binder, link_target
-from shopsync.sync.shop_pause import gave_up
+from shopsync.sync.shop_pause import FailingShop, ShopPause, gave_up
 from shopsync.sync.site import STOCK_RULES, SiteConfig
 from shopsync.woocommerce.errors import AuthError, ConnectionFailed, RateLimited, ServerError, WooError
 
@@ -536,8 +536,6 @@ def push_stock(
     if listing_error is not None and _stops(listing_error):
         # the shop did not answer the listing through every retry: the batches would spend them
         # all again on the same trouble; they are recorded as not sent with it instead
-        from shopsync.sync.shop_pause import FailingShop
-
         client = FailingShop(listing_error)
     if unmanaged:
         # WooCommerce stores no quantity on a product that does not manage stock, but still
@@ -814,6 +812,9 @@ class StockEvents:
     def clear(self) -> None:
         self.moves.clear()
 
+    def __bool__(self) -> bool:  # anything noted
+        return bool(self.moves)
+
     def flush(self, sites: Iterable[SiteConfig], pending: "PendingStock", enqueue: Callable[..., Any]) -> dict[str, bool]:
         """After the commit: add the moved items to each site's pending set and queue one job
         for every site that has none scheduled. Returns site -> whether a job was queued."""
@@ -1038,8 +1039,6 @@ def run_pending(
     nothing is sent (all of it recorded not sent); a push that gives up on the shop starts a
     pause; one that reaches it ends the pause.
     """
-    from shopsync.sync.shop_pause import FailingShop, tell_the_site
-
     token = token or uuid.uuid4().hex[:16]
     report = PushReport(site=site.name)
     why = pause.paused(site.name) if pause is not None else None
@@ -1054,24 +1053,41 @@ def run_pending(
         part = push_stock(erp, site, shop["client"], codes, progress=alive, echoes=echoes)
         report.merge(part)
         if part.unreachable and pause is not None:
-            seconds = pause.pause(site.name, part.failed)
-            log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site.name, seconds)
-            tell_the_site(erp, site.name, False, part.failed)
-            shop["client"] = FailingShop.paused(pause.paused(site.name) or f"for {seconds} s")
-        elif part.pushed and not part.failed and pause is not None and not why and pause.clear(site.name):
-            tell_the_site(erp, site.name, True)
+            shop["client"] = FailingShop.paused(pause.start(erp, site.name, part.failed))
+        elif part.pushed and not part.failed and pause is not None and not why:
+            pause.end(erp, site.name)
 
     report.more = pending.work_through(site.name, token, push, limit=limit, budget=budget)
     return report
 
 
-def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
-    """The RQ entry point queued by :meth:`PendingStock.add_and_schedule`.
+@dataclasses.dataclass
+class PendingJob:
+    """What a pending-set job (stock pushes here, product pushes in products/pending.py) works
+    with: the installed runtime (``shopsync.sync.runtime``) for the ERP, the site and its client;
+    the queue's own Redis connection (the job's) for the pending set, the one the hook wrote to
+    (the Frappe edge passes ``frappe.utils.background_jobs.get_redis_conn()``), and for the shop's
+    pause; the token of the flag the job holds."""
 
-    Uses the installed runtime (``shopsync.sync.runtime``) for the ERP, the site and its client,
-    and the queue's own Redis connection (the job's) for the pending set, the one the hook wrote
-    to (the Frappe edge passes ``frappe.utils.background_jobs.get_redis_conn()``).
-    """
+    rt: Any
+    site: SiteConfig
+    pending: PendingStock
+    redis: Any
+    namespace: str
+    token: str
+
+    @property
+    def pause(self) -> ShopPause:
+        return ShopPause(self.redis, namespace=self.namespace)
+
+    def continue_if(self, more: bool) -> None:
+        if more:
+            self.pending.continue_later(self.rt.enqueue, self.site.name, self.token)
+
+
+def start_pending_job(pending_class: type[PendingStock], site_name: str, token: str, namespace: str) -> PendingJob | None:
+    """The start of a pending-set job; None for a disabled site, whose pending set is dropped and
+    flag given back."""
     from rq import get_current_job
 
     from shopsync.sync.runtime import current
@@ -1080,22 +1096,28 @@ def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
     site = rt.load_site(site_name)
     job = get_current_job()
     if job is None:
-        raise RuntimeError("run_stock_job runs inside an RQ job (it uses the queue's Redis)")
-    pending = PendingStock(job.connection, namespace=namespace)
+        raise RuntimeError(f"{pending_class.JOB_METHOD} runs inside an RQ job (it uses the queue's Redis)")
+    pending = pending_class(job.connection, namespace=namespace)
     if not site.enabled:
         pending.drain(site_name)
         pending.release(site_name, token)
-        return f"{site_name}: disabled, pending stock dropped"
-    token = token or uuid.uuid4().hex[:16]
+        return None
+    return PendingJob(rt, site, pending, job.connection, namespace, token or uuid.uuid4().hex[:16])
+
+
+def run_stock_job(site_name: str, token: str = "", namespace: str = "") -> str:
+    """The RQ entry point queued by :meth:`PendingStock.add_and_schedule`."""
     from shopsync.sync.echoes import EchoMemory
+    from shopsync.sync.runtime import shop_client
 
-    from shopsync.sync.shop_pause import ShopPause
-
-    report = run_pending(rt.erp, site, rt.client_for(site), pending, token=token, limit=DRAIN_LIMIT,
-                         budget=JOB_BUDGET_SECONDS, echoes=EchoMemory(job.connection, namespace=namespace),
-                         pause=ShopPause(job.connection, namespace=namespace))
-    if report.more:
-        pending.continue_later(rt.enqueue, site_name, token)
+    job = start_pending_job(PendingStock, site_name, token, namespace)
+    if job is None:
+        return f"{site_name}: disabled, pending stock dropped"
+    with shop_client(job.rt, job.site) as client:
+        report = run_pending(job.rt.erp, job.site, client, job.pending, token=job.token, limit=DRAIN_LIMIT,
+                             budget=JOB_BUDGET_SECONDS, echoes=EchoMemory(job.redis, namespace=namespace),
+                             pause=job.pause)
+    job.continue_if(report.more)
     log.info("shopsync: %s", report.summary())
     return report.summary() + (" (continued in a new job)" if report.more else "")
 

@@ -16,16 +16,8 @@ import requests
 from shopsync.sync.site import WEBHOOK_TOPICS
 
 from shopsync.woocommerce.signature import sign
-from tests.woosim import WooSim
 
 pytestmark = pytest.mark.bench_site
-
-
-@pytest.fixture(scope="module")
-def sim():
-    shop = WooSim().start().seed()
-    yield shop
-    shop.stop()
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterable
 
 from shopsync.sync.runtime import engine_writes, engine_writing  # noqa: F401 - the hooks' question
 from shopsync.sync.site import SiteConfig
-from shopsync.sync.stock import PendingStock
+from shopsync.sync.shop_pause import gave_up
+from shopsync.sync.stock import PendingStock, start_pending_job
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ class ItemEvents:
     def clear(self) -> None:
         self.codes.clear()
 
+    def __bool__(self) -> bool:  # anything noted
+        return bool(self.codes)
+
     def flush(self, sites: Iterable[SiteConfig | str], pending: PendingProducts,
               enqueue: Callable[..., Any]) -> dict[str, bool]:
         """After the commit: every enabled site's pending set takes the codes; a site with no
@@ -92,7 +96,6 @@ def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProduct
     (:class:`~shopsync.sync.shop_pause.ShopPause`) that starts the site's pause, nothing is tried
     while it lasts, and a push that reaches the shop ends it."""
     from shopsync.sync.products.propagation import push_item
-    from shopsync.sync.shop_pause import gave_up, tell_the_site
 
     token = token or uuid.uuid4().hex[:16]
     report: dict[str, Any] = {"pushed": 0, "failed": {}, "more": False}
@@ -113,12 +116,10 @@ def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProduct
                 if gave_up(exc, server_errors=False):
                     down["why"] = f"the shop did not answer: {exc}"
                     if pause is not None:
-                        seconds = pause.pause(site.name, str(exc))
-                        log.warning("shopsync: pushes to %s pause for %s s: the shop did not answer", site.name, seconds)
-                        tell_the_site(erp, site.name, False, str(exc))
+                        pause.start(erp, site.name, str(exc))
                 continue
-            if not report["pushed"] and pause is not None and pause.clear(site.name):
-                tell_the_site(erp, site.name, True)  # it answered again
+            if not report["pushed"] and pause is not None:
+                pause.end(erp, site.name)  # it answered
             report["pushed"] += 1
 
     report["more"] = pending.work_through(site.name, token, push, limit=limit, budget=budget)
@@ -127,28 +128,15 @@ def run_pending(erp: Any, site: SiteConfig, client: Any, pending: PendingProduct
 
 def run_product_job(site_name: str, token: str = "", namespace: str = "") -> str:
     """The RQ entry point queued by :meth:`PendingProducts.add_and_schedule`."""
-    from rq import get_current_job
+    from shopsync.sync.runtime import shop_client
 
-    from shopsync.sync.runtime import current, shop_client
-
-    rt = current()
-    site = rt.load_site(site_name)
-    job = get_current_job()
+    job = start_pending_job(PendingProducts, site_name, token, namespace)
     if job is None:
-        raise RuntimeError("run_product_job runs inside an RQ job (it uses the queue's Redis)")
-    pending = PendingProducts(job.connection, namespace=namespace)
-    if not site.enabled:
-        pending.drain(site_name)
-        pending.release(site_name, token)
         return f"{site_name}: disabled, pending product pushes dropped"
-    token = token or uuid.uuid4().hex[:16]
-    with shop_client(rt, site) as client:
-        from shopsync.sync.shop_pause import ShopPause
-
-        report = run_pending(rt.erp, site, client, pending, token=token, budget=JOB_BUDGET_SECONDS,
-                             pause=ShopPause(job.connection, namespace=namespace))
-    if report["more"]:
-        pending.continue_later(rt.enqueue, site_name, token)
+    with shop_client(job.rt, job.site) as client:
+        report = run_pending(job.rt.erp, job.site, client, job.pending, token=job.token, budget=JOB_BUDGET_SECONDS,
+                             pause=job.pause)
+    job.continue_if(report["more"])
     failed = report["failed"]
     return (f"{site_name}: {report['pushed']} item(s) pushed" + (f", {len(failed)} failed: {', '.join(sorted(failed))}"
                                                                 if failed else "")
