@@ -264,12 +264,18 @@ def pushed(erp, site, sim, code):
     return int(sim.get("products/10")["stock_quantity"])
 
 
-def test_a_restocked_partial_refund_after_a_delivery_comes_back_by_a_delivery_note_return(erp, sim):
+def stocked_order(erp, sim, qty):
+    """An order of ``qty`` of product 10, imported into a site with stock: 10 units received."""
     site = stocked_site(erp, sim)
-    order = place(sim, 10, qty=3)
+    order = place(sim, 10, qty=qty)
     so = imported(erp, site, sim, order["id"])
     code = erp.get("Sales Order", so)["items"][0]["item_code"]
     receive(erp, code, 10)
+    return site, order, so, code
+
+
+def test_a_restocked_partial_refund_after_a_delivery_comes_back_by_a_delivery_note_return(erp, sim):
+    site, order, so, code = stocked_order(erp, sim, qty=3)
     dn = ship(erp, so)
     assert bin_of(erp, code) == (7, 0)
     refund = sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=True)
@@ -291,11 +297,7 @@ def test_a_restocked_partial_refund_after_a_delivery_comes_back_by_a_delivery_no
 
 
 def test_a_restocked_refund_of_an_undelivered_order_releases_its_reservation(erp, sim):
-    site = stocked_site(erp, sim)
-    order = place(sim, 10, qty=2)
-    so = imported(erp, site, sim, order["id"])
-    code = erp.get("Sales Order", so)["items"][0]["item_code"]
-    receive(erp, code, 10)
+    site, order, so, code = stocked_order(erp, sim, qty=2)
     assert bin_of(erp, code) == (10, 2)
     sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0])], api_restock=True)
     outcome = deliver(erp, site, sim, order["id"])
@@ -306,11 +308,7 @@ def test_a_restocked_refund_of_an_undelivered_order_releases_its_reservation(erp
 
 
 def test_a_partly_restocked_undelivered_order_keeps_its_reservation_and_says_so(erp, sim):
-    site = stocked_site(erp, sim)
-    order = place(sim, 10, qty=3)
-    so = imported(erp, site, sim, order["id"])
-    code = erp.get("Sales Order", so)["items"][0]["item_code"]
-    receive(erp, code, 10)
+    site, order, so, code = stocked_order(erp, sim, qty=3)
     sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=True)
     outcome = deliver(erp, site, sim, order["id"])
     assert len(credit_notes(erp)) == 1 and not dn_returns(erp)
@@ -319,11 +317,7 @@ def test_a_partly_restocked_undelivered_order_keeps_its_reservation_and_says_so(
 
 
 def test_a_refund_without_restock_moves_nothing(erp, sim):
-    site = stocked_site(erp, sim)
-    order = place(sim, 10, qty=3)
-    so = imported(erp, site, sim, order["id"])
-    code = erp.get("Sales Order", so)["items"][0]["item_code"]
-    receive(erp, code, 10)
+    site, order, so, code = stocked_order(erp, sim, qty=3)
     ship(erp, so)
     sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=False)
     deliver(erp, site, sim, order["id"])
@@ -332,11 +326,7 @@ def test_a_refund_without_restock_moves_nothing(erp, sim):
 
 
 def test_a_second_restocked_refund_of_a_closed_order_comes_back_too(erp, sim):
-    site = stocked_site(erp, sim)
-    order = place(sim, 10, qty=3)
-    so = imported(erp, site, sim, order["id"])
-    code = erp.get("Sales Order", so)["items"][0]["item_code"]
-    receive(erp, code, 10)
+    site, order, so, code = stocked_order(erp, sim, qty=3)
     ship(erp, so)
     for _ in range(2):
         sim.add_refund(order["id"], line_items=[line_refund(order["line_items"][0], 1)], api_restock=True)

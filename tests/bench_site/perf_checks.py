@@ -26,7 +26,7 @@ def warm_order_split(site, payloads, trace=False):
 
     from shopsync.erp.frappe_erp import FrappeERP
     from shopsync.jobs import frappe_runtime
-    from shopsync.sync import deliveries, intake
+    from shopsync.sync import deliveries
 
     from frappe.utils import CallbackManager
 
@@ -126,16 +126,10 @@ def warm_order_split(site, payloads, trace=False):
     rt = frappe_runtime()
     rt.erp = Timed()
     config = rt.load_site(site)
-    hook = next(w for w in frappe.get_doc("WooCommerce Site", site).webhooks if w.topic == "order.created")
     rows = []
     try:
         for payload in payloads:
-            entry = rt.erp.insert({"doctype": intake.LOG_DOCTYPE, "site": site, "topic": "order.created", "resource": "order",
-                                   "event": "created", "webhook_id": int(hook.woo_webhook_id), "resource_id": payload["id"],
-                                   "received_at": rt.erp.now(), "body_sha256": frappe.generate_hash(length=40),
-                                   "dedupe_key": frappe.generate_hash(length=40), "payload": frappe.as_json(payload),
-                                   "attempts": 0, "status": "Queued", "date_modified_gmt": payload.get("date_modified_gmt")})
-            frappe.db.commit()
+            entry = _queued_order_entry(site, payload)
             for k in state:
                 state[k] = 0 if k in ("queries", "inside", "in_port") else 0.0
             traced.clear()
@@ -166,12 +160,13 @@ def _queued_order_entry(site, payload):
     rt = frappe_runtime()
     # the site's webhooks are made by a job after its first save: maybe not yet
     hook = next((w for w in frappe.get_doc("WooCommerce Site", site).webhooks if w.topic == "order.created"), None)
-    rt.erp.insert({"doctype": intake.LOG_DOCTYPE, "site": site, "topic": "order.created", "resource": "order",
+    entry = rt.erp.insert({"doctype": intake.LOG_DOCTYPE, "site": site, "topic": "order.created", "resource": "order",
                    "event": "created", "webhook_id": int(hook.woo_webhook_id) if hook else 0, "resource_id": payload["id"],
                    "received_at": rt.erp.now(), "body_sha256": frappe.generate_hash(length=40),
                    "dedupe_key": frappe.generate_hash(length=40), "payload": frappe.as_json(payload),
                    "attempts": 0, "status": "Queued", "date_modified_gmt": payload.get("date_modified_gmt")})
     frappe.db.commit()
+    return entry
 
 
 #: a work horse, in a fresh interpreter: what the worker imported before forking (Frappe's

@@ -1233,25 +1233,62 @@ def make_sales_invoice(erp, source_name: str) -> dict:
 
 def returned_qty(erp, invoice: str, exclude: str | None = None) -> dict[str, float]:
     """Quantities already returned per invoice row (submitted credit notes against ``invoice``)."""
+    return _already_returned(erp, "Sales Invoice", invoice, "sales_invoice_item", lambda row: row.get("qty"), exclude)
+
+
+def _already_returned(erp, doctype: str, against: str, row_link: str, qty_of, exclude: str | None) -> dict[str, float]:
+    """What the submitted returns against ``against`` (but ``exclude``) took back, per source row
+    (``row_link`` on the return's row names it)."""
     out: dict[str, float] = {}
-    for cn in erp._all("Sales Invoice"):
-        if cn.get("return_against") != invoice or cint(cn.get("docstatus")) != 1 or cn.get("name") == exclude:
+    for ret in erp._all(doctype):
+        if ret.get("return_against") != against or cint(ret.get("docstatus")) != 1 or ret.get("name") == exclude:
             continue
-        for row in cn.get("items") or ():
-            if row.get("sales_invoice_item"):
-                out[row["sales_invoice_item"]] = out.get(row["sales_invoice_item"], 0.0) + abs(flt(row.get("qty")))
+        for row in ret.get("items") or ():
+            if row.get(row_link):
+                out[row[row_link]] = out.get(row[row_link], 0.0) + abs(flt(qty_of(row)))
     return out
+
+
+def _submitted_source(erp, doctype: str, name: str) -> dict:
+    doc = erp._get_raw(doctype, name)
+    if doc is None:
+        raise E.DoesNotExistError(f"{doctype} {name} not found")
+    if cint(doc.get("docstatus")) != 1:
+        raise E.ValidationError(f"{doctype} {doc['name']} must be submitted")
+    return doc
+
+
+def _return_rows(source: dict, done: dict[str, float], qty_of, row_link: str, kept: tuple[str, ...], **extra) -> list[dict]:
+    """ERPNext's make_return_doc, the rows: each source row not yet returned, at a negative
+    quantity, pointing back to its row (``row_link``), keeping ``kept`` and ``extra(row)``."""
+    items = []
+    for row in source.get("items") or ():
+        left = flt(qty_of(row)) - done.get(row["name"], 0.0)
+        if left <= 0:
+            continue
+        new = {k: copy.deepcopy(row[k]) for k in _MAPPED_ITEM if row.get(k) is not None}
+        new.update(qty=-left, **{row_link: row["name"]}, **{k: f(row) for k, f in extra.items()})
+        for key in kept:
+            if row.get(key):
+                new[key] = row[key]
+        items.append(new)
+    return items
+
+
+def _return_taxes(source: dict) -> list[dict]:
+    """ERPNext's make_return_doc, the taxes: as on the source, an Actual amount negated."""
+    taxes = _mapped_taxes(source)
+    for t in taxes:
+        if t.get("charge_type") == "Actual":
+            t["tax_amount"] = -flt(t.get("tax_amount"))
+    return taxes
 
 
 def make_sales_return(erp, source_name: str) -> dict:
     """ERPNext's make_sales_return (golden k1-k3): every line not yet returned at a negative
     quantity, against its invoice row; Actual taxes negated; update_stock and
     update_outstanding_for_self copied from the invoice."""
-    si = erp._get_raw("Sales Invoice", source_name)
-    if si is None:
-        raise E.DoesNotExistError(f"Sales Invoice {source_name} not found")
-    if cint(si.get("docstatus")) != 1:
-        raise E.ValidationError(f"Sales Invoice {si['name']} must be submitted")
+    si = _submitted_source(erp, "Sales Invoice", source_name)
     done = returned_qty(erp, si["name"])
     cn = {k: copy.deepcopy(v) for k, v in si.items()
           if not isinstance(v, list) and k not in ("name", "docstatus", "status", "outstanding_amount", "creation",
@@ -1259,24 +1296,10 @@ def make_sales_return(erp, source_name: str) -> dict:
     cn.update(doctype="Sales Invoice", docstatus=0, is_return=1, return_against=si["name"],
               posting_date=erp.clock.today(), due_date=erp.clock.today(), set_posting_time=0,
               update_outstanding_for_self=1)
-    items = []
-    for row in si.get("items") or ():
-        left = flt(row.get("qty")) - done.get(row["name"], 0.0)
-        if left <= 0:
-            continue
-        new = {k: copy.deepcopy(row[k]) for k in _MAPPED_ITEM if row.get(k) is not None}
-        new.update(qty=-left, sales_invoice_item=row["name"], income_account=row.get("income_account"),
-                   expense_account=row.get("expense_account"))
-        for key in ("sales_order", "so_detail"):
-            if row.get(key):
-                new[key] = row[key]
-        items.append(new)
-    cn["items"] = items
-    taxes = _mapped_taxes(si)
-    for t in taxes:
-        if t.get("charge_type") == "Actual":
-            t["tax_amount"] = -flt(t.get("tax_amount"))
-    cn["taxes"] = taxes
+    cn["items"] = _return_rows(si, done, lambda row: row.get("qty"), "sales_invoice_item", ("sales_order", "so_detail"),
+                               income_account=lambda row: row.get("income_account"),
+                               expense_account=lambda row: row.get("expense_account"))
+    cn["taxes"] = _return_taxes(si)
     return _mapped(erp, cn)
 
 
@@ -1313,48 +1336,26 @@ def validate_return(erp, doc) -> None:
 
 def delivery_returned_qty(erp, dn_name: str, exclude: str | None = None) -> dict[str, float]:
     """Stock quantities already returned per Delivery Note row (submitted returns against it)."""
-    out: dict[str, float] = {}
-    for ret in erp._all("Delivery Note"):
-        if ret.get("return_against") != dn_name or cint(ret.get("docstatus")) != 1 or ret.get("name") == exclude:
-            continue
-        for row in ret.get("items") or ():
-            if row.get("dn_detail"):
-                out[row["dn_detail"]] = out.get(row["dn_detail"], 0.0) + abs(flt(row.get("stock_qty") or row.get("qty")))
-    return out
+    return _already_returned(erp, "Delivery Note", dn_name, "dn_detail", _stock_qty, exclude)
+
+
+def _stock_qty(row: dict):
+    return row.get("stock_qty") or row.get("qty")
 
 
 def make_delivery_return(erp, source_name: str) -> dict:
     """ERPNext's Delivery Note make_sales_return (golden k4): an unsaved return (is_return,
     return_against) with every row not yet returned at a negative quantity, against its row
     (dn_detail), keeping its Sales Order row (against_sales_order, so_detail) and warehouse."""
-    dn = erp._get_raw("Delivery Note", source_name)
-    if dn is None:
-        raise E.DoesNotExistError(f"Delivery Note {source_name} not found")
-    if cint(dn.get("docstatus")) != 1:
-        raise E.ValidationError(f"Delivery Note {dn['name']} must be submitted")
+    dn = _submitted_source(erp, "Delivery Note", source_name)
     done = delivery_returned_qty(erp, dn["name"])
     ret = {"doctype": "Delivery Note", "docstatus": 0, "posting_date": erp.clock.today(), "is_return": 1,
            "return_against": dn["name"]}
     for key in _MAPPED_HEADER:
         if dn.get(key) not in (None, ""):
             ret[key] = copy.deepcopy(dn[key])
-    items = []
-    for row in dn.get("items") or ():
-        left = flt(row.get("stock_qty") or row.get("qty")) - done.get(row["name"], 0.0)
-        if left <= 0:
-            continue
-        new = {k: copy.deepcopy(row[k]) for k in _MAPPED_ITEM if row.get(k) is not None}
-        new.update(qty=-left, dn_detail=row["name"])
-        for key in ("against_sales_order", "so_detail"):
-            if row.get(key):
-                new[key] = row[key]
-        items.append(new)
-    ret["items"] = items
-    taxes = _mapped_taxes(dn)
-    for t in taxes:
-        if t.get("charge_type") == "Actual":
-            t["tax_amount"] = -flt(t.get("tax_amount"))
-    ret["taxes"] = taxes
+    ret["items"] = _return_rows(dn, done, _stock_qty, "dn_detail", ("against_sales_order", "so_detail"))
+    ret["taxes"] = _return_taxes(dn)
     return _mapped(erp, ret)
 
 
