@@ -154,3 +154,18 @@ def test_a_first_sync_of_many_items_sends_its_product_batches_in_parallel(shop):
     assert made.ok and made.requests == 3 and shop.cost.peak == 2
     assert [sent["sku"] for _, sent, _ in made.pairs] == [f"NEW-{i:03d}" for i in range(300)]
     assert all(answer["sku"] == sent["sku"] for _, sent, answer in made.pairs)
+
+
+def test_a_product_push_of_five_batches_with_three_in_flight_sends_one_product_first(shop):
+    """The adapter's own chunking (a ``batch`` call of 500 updates, as the product and price
+    pushes make) follows the same rule as the stock push: one product alone, then the five
+    batches in two rounds of three; every product updated once, in the order sent."""
+    with WooClient(shop.url, "ck_test", "cs_test", parallel=3) as client:
+        shop.reset_request_log()
+        shop.cost.peak = 0
+        done = client.batch("products/batch", update=[{"id": 10 + i, "regular_price": f"{i}.50"} for i in range(N)])
+    assert done.ok and done.requests == 6 and shop.cost.peak == 3
+    sizes = [r["batch_size"] for r in batch_requests(shop)]
+    assert sizes[0] == 1 and sorted(sizes[1:]) == [99, 100, 100, 100, 100]
+    assert [sent["id"] for _, sent, _ in done.pairs] == [10 + i for i in range(N)]
+    assert all(shop.state.products[10 + i]["regular_price"] == f"{i}.50" for i in range(N))

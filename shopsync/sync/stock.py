@@ -477,18 +477,6 @@ def _record(erp: ERP, site: str, accepted: list[StockLine], refused: dict[str, s
             binder.update({"name": lines[code].link}, last_error=(ERROR_PREFIX + message)[:1000])
 
 
-def _probe_first(batches: list[tuple[str, list]], parallel: int) -> list[tuple[str, list]]:
-    """The adapter sends a push's first request alone (it finds out the shop's route and auth, and
-    whether it answers), then ``parallel`` at a time. When the others would still need more than
-    one round, the first carries a single line: a 500-line voucher with 3 in flight is then one
-    small request and two rounds of batches (about its slowest batch plus one), not three rounds.
-    One request more, only for pushes that big; a shop taking one request at a time gains nothing."""
-    if parallel <= 1 or len(batches) - 1 <= parallel or len(batches[0][1]) <= 1:
-        return batches
-    endpoint, lines = batches[0]
-    return [(endpoint, lines[:1]), (endpoint, lines[1:])] + batches[1:]
-
-
 def _send_batches(client: Any, calls: list[tuple[str, dict]]):
     """``(index, result, error)`` per batch: through the adapter's ``batches`` (the site's
     ``parallel_requests`` in flight, slowed by a 429; nothing more started once the shop stops
@@ -553,7 +541,10 @@ def push_stock(
         for endpoint, lines in plan.by_endpoint().items()
         for i in range(0, len(lines), BATCH_SIZE)
     ]
-    batches = _probe_first(batches, int(getattr(client, "parallel", 1) or 1))
+    first_carries_one = getattr(client, "first_carries_one", None)  # the adapter's rule for its first request
+    if batches and first_carries_one is not None and first_carries_one(len(batches), len(batches[0][1])):
+        endpoint, lines = batches[0]
+        batches[0:1] = [(endpoint, lines[:1]), (endpoint, lines[1:])]
     never_sent: list[StockLine] = []
     for n, result, exc in _send_batches(client, [(endpoint, {"update": [l.payload() for l in lines]})
                                                 for endpoint, lines in batches]):
