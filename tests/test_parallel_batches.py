@@ -160,6 +160,7 @@ def test_a_product_push_of_five_batches_with_three_in_flight_sends_one_product_f
     """The adapter's own chunking (a ``batch`` call of 500 updates, as the product and price
     pushes make) follows the same rule as the stock push: one product alone, then the five
     batches in two rounds of three; every product updated once, in the order sent."""
+    shop.cost.per_batch_item_ms = BATCH_SECONDS * 1000 / 100  # a batch lasts: the three of a round meet
     with WooClient(shop.url, "ck_test", "cs_test", parallel=3) as client:
         shop.reset_request_log()
         shop.cost.peak = 0
