@@ -158,10 +158,13 @@ def frappe_runtime(cached_sites: bool = False) -> Runtime:
 
     from frappe.utils.background_jobs import get_redis_conn
 
+    from shopsync.sync.attempts import BegunAttempts
     from shopsync.sync.echoes import EchoMemory
 
+    redis_conn = get_redis_conn()
     return Runtime(erp=FrappeERP(), load_site=load_site_cached if cached_sites else load_site_for_job, client_for=client_for, enqueue=enqueue, list_sites=list_sites,
-                   edge_job=edge_job, echoes=EchoMemory(get_redis_conn(), namespace=frappe.local.site))
+                   edge_job=edge_job, echoes=EchoMemory(redis_conn, namespace=frappe.local.site),
+                   attempts=BegunAttempts(redis_conn, namespace=frappe.local.site))
 
 
 # The engine's job entry points (shopsync.sync.deliveries.run_resource_job, the stock push) ask

@@ -173,15 +173,52 @@ def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_the_job_runs_again(
     # the job died after the customer, address and Sales Order were written: none of it landed
     assert erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}) == []
     assert erp.find("WooCommerce Link", {"link_type": "Order", "woo_id": order["id"]}) == []
-    stuck = [e for e in entries(erp, resource="order", resource_id=order["id"]) if e["status"] == "Processing"]
-    assert stuck
-    # the sweeper, 15 minutes on, queues the entry again
-    erp.clock.advance(minutes=16)
+    # the entry is as it was, Queued: nothing of the attempt was written, and nothing is lost
+    [stuck] = entries(erp, resource="order", resource_id=order["id"])
+    assert stuck["status"] == "Queued" and not stuck["attempts"]
+    # the sweeper, a minute on, finds it waiting with no job behind it and queues it again
+    erp.clock.advance(minutes=2)
     assert deliveries.sweep(rt) >= 1
     enq.work()
     sos = erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}, fields=("name", "grand_total"))
     assert len(sos) == 1 and f"{sos[0]['grand_total']:.2f}" == order["total"]
-    assert {e["status"] for e in entries(erp, resource="order", resource_id=order["id"])} <= {"Done", "Skipped"}
+    [entry] = entries(erp, resource="order", resource_id=order["id"])
+    # the stopped attempt is counted, and said on the entry
+    assert entry["status"] == "Done" and entry["attempts"] == 2
+    assert "attempt 1: The worker stopped during the job" in entry["attempt_log"]
+
+
+def test_a_delivery_that_kills_its_worker_every_time_ends_failed_instead_of_looping(world):
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=4, line_items=[{"product_id": 13, "quantity": 1}])
+
+    def die(doc):
+        raise WorkerKilled()
+
+    off = erp.on("Sales Order", "on_submit", die)
+    sim.deliver_webhooks()
+    runs = 0
+    for _ in range(10):
+        runs += enq.work()
+        erp.clock.advance(minutes=2)
+        if not deliveries.sweep(rt):
+            break
+    off()
+    # five attempts died with their worker; the sixth job did not run the delivery again
+    assert runs > deliveries.MAX_ATTEMPTS
+    [entry] = entries(erp, resource="order", resource_id=order["id"])
+    assert entry["status"] == "Failed" and entry["attempts"] == deliveries.MAX_ATTEMPTS + 1
+    assert "5 times in a row" in entry["error"] and entry["attempt_log"].count("The worker stopped") == 5
+    assert entry["outcome_code"] == "worker_stopped_again" and json.loads(entry["outcome_args"]) == ["5"]
+    assert erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}) == []
+    # nothing is queued again, and Retry runs it once more, now that the cause is gone
+    erp.clock.advance(minutes=30)
+    assert deliveries.sweep(rt) == 0
+    assert deliveries.retry(rt, [entry["name"]]).queued == [entry["name"]]
+    enq.work()
+    [entry] = entries(erp, resource="order", resource_id=order["id"])
+    assert entry["status"] == "Done" and entry["attempts"] == 1
 
 
 def test_a_transient_failure_is_retried_with_backoff_then_done(world):

@@ -12,8 +12,12 @@ Failures:
   ``MAX_ATTEMPTS`` attempts, then Failed;
 - permanent (bad data, a product on the blacklist, a missing account): Failed at once with the
   reason. The payload stays on the entry; **Retry** re-queues it.
-- a worker killed mid-job leaves the entry Processing: the sweeper re-queues it after
-  ``STALE_PROCESSING``; the work it had begun was inside one ERP transaction and never landed.
+- a worker killed mid-job leaves the entry Queued, as it was: the work it had begun was inside
+  ERP transactions that never committed, and the entry is written once, at the end of an attempt.
+  The attempt it began is counted in Redis (:mod:`shopsync.sync.attempts`); the sweeper queues the
+  entry again and the next job counts it, so such a delivery ends Failed after ``MAX_ATTEMPTS``.
+  (Versions before that wrote *Processing* first: an entry they left so is queued again after
+  ``STALE_PROCESSING``.)
 """
 
 from __future__ import annotations
@@ -165,35 +169,51 @@ def _run_handler(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> Outcom
 
 def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
     erp = rt.erp
-    attempts = int(entry.get("attempts") or 0) + 1
-    # The entry's bookkeeping is written straight to its row (set_values: one UPDATE, no document
-    # load and save): only shopsync writes it, and the job holds it while it runs.
-    with erp.transaction():
-        erp.set_values(LOG_DOCTYPE, entry["name"], {"status": "Processing", "attempts": attempts, "processing_started_at": erp.now()})
-    try:
-        outcome = _run_handler(rt, site, entry)
-        again = outcome.failed and outcome.retryable  # a failure that may pass: another attempt later
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
-        message = str(exc) if isinstance(exc, PermanentError) else f"{type(exc).__name__}: {exc}"
-        outcome = Outcome(FAILED, message, retryable=is_transient(exc) or is_lost_race(exc), error=exc)
-        again = True
-    values = {**outcome.log_values(), "next_attempt_at": None}
+    started = erp.now()
+    # The attempt is counted in Redis as it begins, and written on the entry once, with what it
+    # came to (shopsync.sync.attempts): no commit before the work only to say so. Attempts begun
+    # before this one and never written were stopped mid-way with their worker.
+    begun = rt.attempts.begin(entry["name"])
+    attempts = int(entry.get("attempts") or 0) + begun
+    stopped = [f"{started} attempt {n}: {WORKER_STOPPED}" for n in range(attempts - begun + 1, attempts)]
+    if stopped and attempts > MAX_ATTEMPTS:
+        # a delivery whose job kills its worker every time (time limit, memory) is not run again
+        outcome = Outcome(FAILED, f"{WORKER_STOPPED} {len(stopped)} times in a row: not run again (Retry runs it)")
+        again = False
+    else:
+        try:
+            outcome = _run_handler(rt, site, entry)
+            again = outcome.failed and outcome.retryable  # a failure that may pass: another attempt later
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
+            message = str(exc) if isinstance(exc, PermanentError) else f"{type(exc).__name__}: {exc}"
+            outcome = Outcome(FAILED, message, retryable=is_transient(exc) or is_lost_race(exc), error=exc)
+            again = True
+    values = {**outcome.log_values(), "next_attempt_at": None, "attempts": attempts, "processing_started_at": started}
     # what happened, as a code and its values: the desk says it in the user's language
     values.update(outcome_codes.as_values(outcome.log_status, outcome.log_text))
+    lines = list(stopped)
     if again:
         if outcome.retryable and attempts < MAX_ATTEMPTS:
             delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
             values.update(status="Queued", next_attempt_at=_plus(erp.now(), delay))
-        # every attempt's reason stays readable on the entry, not only the last one
-        values["attempt_log"] = _attempt_line(entry, attempts, erp.now(), values["error"])
         log.info("shopsync: delivery %s of %s: %s after attempt %s", entry["name"], site.name, values["status"], attempts)
+        lines.append(f"{erp.now()} attempt {attempts}: {values['error']}")
+    if lines:
+        # every attempt's reason stays readable on the entry, not only the last one
+        values["attempt_log"] = _attempt_lines(entry, lines)
     values["finished_at"] = erp.now()
+    # The entry's bookkeeping is written straight to its row (set_values: one UPDATE, no document
+    # load and save): only shopsync writes it, and the job holds it while it runs.
     with erp.transaction():
         erp.set_values(LOG_DOCTYPE, entry["name"], values)
+    rt.attempts.written(entry["name"])
     if values["status"] == "Done" and not site.connection_ok:
         _connected_again(rt, site, values["finished_at"])
     return values["status"]
 
+
+#: what the entry says of an attempt whose worker stopped before it could write anything
+WORKER_STOPPED = "The worker stopped during the job"
 
 #: the site's Connection status once a delivery from its shop was carried out after a failure
 CONNECTED_BY_DELIVERY = "A delivery from the shop was received and carried out."
@@ -211,10 +231,9 @@ def _connected_again(rt: Runtime, site: SiteConfig, now: str) -> None:
         log.warning("shopsync: connection status of %s not updated (%s)", site.name, type(exc).__name__)
 
 
-def _attempt_line(entry: dict[str, Any], attempt: int, now: str, message: str) -> str:
-    line = f"{now} attempt {attempt}: {message}"[:1000]
+def _attempt_lines(entry: dict[str, Any], lines: list[str]) -> str:
     before = (entry.get("attempt_log") or "").rstrip("\n")
-    return f"{before}\n{line}" if before else line
+    return "\n".join([before] * bool(before) + [line[:1000] for line in lines])
 
 
 #: Why Retry refuses an entry, by status.

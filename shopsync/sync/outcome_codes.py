@@ -69,6 +69,7 @@ TEMPLATES: dict[str, str] = {
     "unknown_topic": "Unknown topic {0}",
     "no_id": "The delivery holds no id",
     "worker_stopped": "The worker stopped during the job; queued again",
+    "worker_stopped_again": "The worker stopped during the job {0} times in a row: not run again (Retry runs it)",
     "shop_unreachable": "The shop could not be reached: {0}",
     # no rule matched: the sentence as written
     "done": "{0}",
@@ -137,6 +138,7 @@ RULES: list[tuple[str, str, str]] = [
     ("Failed", "no_webhook_id", r"The delivery names no webhook of this site"),
     ("Failed", "unknown_topic", r"Unknown topic (.*)$"),
     ("Failed", "shop_unreachable", r"The shop could not be reached: (.*)$"),
+    ("Failed", "worker_stopped_again", r"The worker stopped during the job (\d+) times in a row"),
     ("Failed", "worker_stopped", r"The worker stopped during the job"),
 ]
 

@@ -17,6 +17,7 @@ import dataclasses
 from typing import Any, Callable, Iterator, Protocol
 
 from shopsync.erp.port import ERP
+from shopsync.sync.attempts import BegunAttempts
 from shopsync.sync.site import SiteConfig
 
 
@@ -38,6 +39,9 @@ class Runtime:
     edge_job: Callable[[str], str] = lambda name: name
     #: what pushes wrote, to know their echoes (shopsync.sync.echoes.EchoMemory); None: not known
     echoes: Any = None
+    #: attempts begun on log entries and not yet written on them (shopsync.sync.attempts): in the
+    #: job's Redis inside a bench, in the process when none is given
+    attempts: BegunAttempts = dataclasses.field(default_factory=BegunAttempts)
 
 
 #: Queues, as a plain Frappe worker takes them: ``short`` first, then ``default``, then ``long``.

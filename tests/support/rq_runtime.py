@@ -17,6 +17,7 @@ from rq.worker import StopRequested
 
 from shopsync.sync import runtime as runtime_mod
 from shopsync.sync.runtime import Runtime
+from shopsync.sync.attempts import BegunAttempts
 from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
 
 
@@ -93,6 +94,7 @@ def make_runtime(erp: Any, enqueuer: RQEnqueuer, client_for: Callable[[SiteConfi
     def list_sites() -> list[str]:
         return [r["name"] for r in erp.find(SITE_DOCTYPE, {"enabled": 1})]
 
-    rt = Runtime(erp=erp, load_site=load_site, client_for=client_for, enqueue=enqueuer, list_sites=list_sites)
+    rt = Runtime(erp=erp, load_site=load_site, client_for=client_for, enqueue=enqueuer, list_sites=list_sites,
+                 attempts=BegunAttempts(enqueuer.conn))
     runtime_mod.install(rt)
     return rt
