@@ -69,15 +69,18 @@ def load_site_for_job(name: str) -> SiteConfig:
     and three passwords, read in full again whenever any field of the row differs."""
     from shopsync.erp.errors import DoesNotExistError
 
-    row = frappe.db.get_value(SITE_DOCTYPE, name, "*", as_dict=True) if name else None
-    if not row:
+    rows = frappe.db.sql(f"select * from `tab{SITE_DOCTYPE}` where `name` = %s", (name,), as_dict=True) if name else None
+    if not rows:
         raise DoesNotExistError(f"WooCommerce Site {name} not found")
-    return _config_of_row(row)
+    return _config_of_row(rows[0])
 
 
 def enabled_sites_for_job() -> list[SiteConfig]:
     """Every enabled site's configuration (as ``list_sites`` orders them): their rows in one read."""
-    return [_config_of_row(row) for row in frappe.get_all(SITE_DOCTYPE, filters={"enabled": 1}, fields=["*"])]
+    # written at once (get_all's query builder cost more than the query): this runs after every
+    # commit that moved stock, an order's reservation included; rows as load_site_for_job reads them
+    rows = frappe.db.sql(f"select * from `tab{SITE_DOCTYPE}` where `enabled` = 1 order by `modified` desc", as_dict=True)
+    return [_config_of_row(row) for row in rows]
 
 
 def _config_of_row(row: dict) -> SiteConfig:

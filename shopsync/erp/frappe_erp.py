@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import re
 import uuid
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
@@ -108,6 +109,51 @@ def _filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COMPARE = ("<", ">", "<=", ">=")
+
+
+def _plain_query(doctype: str, filters: dict[str, Any], fields: Iterable[str], order_by: str,
+                 limit: int | None) -> tuple[str, list[Any]] | None:
+    """The SELECT ``frappe.get_all`` makes for the engine's plain filters, written at once: most of
+    a job's reads are one indexed lookup, and get_all's query builder cost more than the query.
+    Only what reads the same both ways is written here (names checked; ``= value``, with get_all's
+    ``ifnull`` for an empty one; ``in`` a list of non-empty values; a comparison with a number, as
+    get_all writes it for a number field); None for anything else, which goes to get_all."""
+    if "`" in doctype or not all(f == "*" or _IDENT.match(f) for f in fields):
+        return None
+    where: list[str] = []
+    values: list[Any] = []
+    for key, value in filters.items():
+        if not _IDENT.match(key):
+            return None
+        if isinstance(value, (list, tuple)):
+            if len(value) != 2:
+                return None
+            op, operand = str(value[0]).lower(), value[1]
+            if op == "in" and isinstance(operand, (list, tuple, set)) and operand and all(
+                    isinstance(v, (str, int)) and not isinstance(v, bool) and v != "" for v in operand):
+                where.append(f"`{key}` in ({', '.join(['%s'] * len(operand))})")
+                values.extend(operand)
+            elif op in _COMPARE and isinstance(operand, (int, float)) and not isinstance(operand, bool):
+                where.append(f"ifnull(`{key}`, 0) {op} %s")
+                values.append(operand)
+            else:
+                return None
+        elif isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            where.append(f"ifnull(`{key}`, %s) = %s" if value in ("", 0) else f"`{key}` = %s")
+            values.extend([value, value] if value in ("", 0) else [value])
+        else:
+            return None
+    order = order_by.split()
+    if len(order) != 2 or not _IDENT.match(order[0]) or order[1].lower() not in ("asc", "desc"):
+        return None
+    columns = ", ".join("*" if f == "*" else f"`{f}`" for f in fields)
+    query = f"select {columns} from `tab{doctype}`" + (f" where {' and '.join(where)}" if where else "")
+    query += f" order by `{order[0]}` {order[1]}" + (f" limit {int(limit)}" if limit else "")
+    return query, values
+
+
 class FrappeERP:
     """Implements ``shopsync.erp.port.ERP`` inside a bench."""
 
@@ -120,9 +166,10 @@ class FrappeERP:
             if not (meta.istable or meta.issingle or meta.get_table_fields()):
                 # a document without child tables (a link, a log entry): its row is all of it,
                 # read without building the document and its controller
-                row = frappe.db.get_value(doctype, name, "*", as_dict=True)
-                if row is None:
+                rows = frappe.db.sql(f"select * from `tab{doctype}` where `name` = %s", (name,), as_dict=True)
+                if not rows:
                     raise frappe.DoesNotExistError(f"{doctype} {name} not found")
+                row = rows[0]
                 row["doctype"] = doctype
                 return _row(row)
             return _plain(frappe.get_doc(doctype, name))
@@ -132,16 +179,23 @@ class FrappeERP:
 
     def find(self, doctype, filters=None, fields=("name",), order_by=None, limit=None):
         with _errors():
-            rows = frappe.get_all(
-                doctype,
-                filters=_filters(filters),
-                fields=list(fields),
-                order_by=order_by or "creation asc",
-                limit_page_length=limit or 0,
-            )
+            query = _plain_query(doctype, filters or {}, fields, order_by or "creation asc", limit)
+            if query is not None:
+                rows = frappe.db.sql(query[0], query[1], as_dict=True)
+            else:
+                rows = frappe.get_all(
+                    doctype,
+                    filters=_filters(filters),
+                    fields=list(fields),
+                    order_by=order_by or "creation asc",
+                    limit_page_length=limit or 0,
+                )
         return [_row(r) for r in rows]
 
     def get_value(self, doctype: str, name: str, field: str) -> Any:
+        if _IDENT.match(field) and not frappe.get_meta(doctype).issingle:
+            rows = frappe.db.sql(f"select `{field}` from `tab{doctype}` where `name` = %s", (name,))
+            return rows[0][0] if rows else None
         return frappe.db.get_value(doctype, name, field)
 
     def get_cached_values(self, doctype: str, name: str, fields) -> dict[str, Any] | None:

@@ -161,6 +161,53 @@ def port_roundtrip():
     return out
 
 
+def plain_queries_agree():
+    """The port's direct SELECTs (``frappe_erp._plain_query``) against ``frappe.get_all`` on the same
+    filters, over rows the site holds: empty and NULL values, numbers, lists, ordering, limits.
+    Returns each filter shape with both answers where they differ, and how many went direct."""
+    from shopsync.erp import frappe_erp
+
+    company = _company()
+    # a customer with no e-mail (NULL in its row), which get_all's ifnull finds; rolled back after
+    frappe.get_doc({"doctype": "Customer", "customer_name": "shopsync null probe", "customer_group": "Individual",
+                    "territory": "France"}).insert(ignore_permissions=True)
+    customer = frappe.get_all("Customer", pluck="name", limit=1)
+    address = frappe.get_all("Address", pluck="name", limit=3)
+    cases = [
+        ("Company", {"name": company}, ("name", "default_currency", "abbr"), "creation asc", None),
+        ("Customer", {"name": customer[0] if customer else "nobody"}, ("*",), "creation asc", None),
+        ("Customer", {"disabled": 0}, ("name",), "creation asc", 5),
+        ("Customer", {"email_id": ""}, ("name",), "name asc", 10),  # get_all: ifnull(email_id, '') = ''
+        ("Address", {"name": ("in", address or ["none"]), "disabled": 0}, ("name", "address_line1"), "creation asc", None),
+        ("Sales Order", {"docstatus": ("<", 2)}, ("name", "po_no", "customer"), "creation desc", 20),
+        ("Sales Order", {"docstatus": (">=", 1), "company": company}, ("name",), "modified desc", 7),
+        ("Dynamic Link", {"link_doctype": "Customer", "parenttype": "Address"}, ("parent", "link_name"), "creation asc", 30),
+        ("Contact Email", {"parenttype": "Contact"}, ("parent", "email_id"), "creation asc", 30),
+        ("WooCommerce Link", {"link_type": "Order"}, ("*",), "creation asc", 20),
+        ("WooCommerce Webhook Log", {"status": ("in", ["Done", "Skipped"])}, ("name", "status", "received_at"), "received_at desc", 15),
+        ("Item", {"has_variants": 0, "disabled": 0}, ("name", "item_group", "stock_uom"), "creation asc", 25),
+        ("Bin", {"actual_qty": (">", 0)}, ("item_code", "warehouse", "actual_qty", "modified"), "creation asc", 25),
+        ("Country", {"code": "fr"}, ("name",), "creation asc", None),
+    ]
+    differ, direct = [], 0
+    for doctype, filters, fields, order_by, limit in cases:
+        query = frappe_erp._plain_query(doctype, filters, fields, order_by, limit)
+        direct += query is not None
+        mine = frappe_erp.FrappeERP().find(doctype, filters, fields=fields, order_by=order_by, limit=limit)
+        theirs = [frappe_erp._row(r) for r in frappe.get_all(doctype, filters=frappe_erp._filters(filters), fields=list(fields),
+                                                             order_by=order_by, limit_page_length=limit or 0)]
+        if mine != theirs:
+            differ.append({"doctype": doctype, "filters": repr(filters), "direct": mine[:3], "get_all": theirs[:3]})
+    probe_found = any(c["name"].startswith("shopsync null probe")
+                      for c in frappe_erp.FrappeERP().find("Customer", {"email_id": ""}, fields=("name",)))
+    frappe.db.rollback()
+    return {"cases": len(cases), "direct": direct, "differ": differ, "probe_found": probe_found,
+            "get_value": frappe_erp.FrappeERP().get_value("Company", company, "default_currency")
+            == frappe.db.get_value("Company", company, "default_currency"),
+            "single": frappe_erp.FrappeERP().get_value("Selling Settings", "Selling Settings", "so_required")
+            == frappe.db.get_single_value("Selling Settings", "so_required")}
+
+
 def orders_of(site):
     """The Sales Orders behind the site's order links, as a user would read them."""
     out = {}

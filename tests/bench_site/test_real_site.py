@@ -50,6 +50,13 @@ def test_the_port_over_frappe_translates_errors_and_rolls_back(bench):
     assert out["rolled_back"] is True
 
 
+def test_the_ports_direct_reads_read_what_frappe_get_all_reads(bench):
+    # the job's lookups skip get_all's query builder; on the real schema they must read the same
+    out = bench.run("plain_queries_agree")
+    assert out["differ"] == [] and out["direct"] == out["cases"] and out["probe_found"]
+    assert out["get_value"] and out["single"]
+
+
 def test_saving_a_site_makes_its_secret_endpoint_and_webhooks_once(bench, sim, real_site):
     assert real_site["endpoint_url"] == f"{bench.url}/api/method/shopsync.api.webhook?site={real_site['name']}"
     assert len(real_site["webhook_secret"]) >= 32 and real_site["secret_in_db_is_encrypted"]
