@@ -188,6 +188,28 @@ def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_the_job_runs_again(
     assert "attempt 1: The worker stopped during the job" in entry["attempt_log"]
 
 
+def test_the_sales_order_and_its_entrys_done_land_in_one_commit(world):
+    """A worker stopped right after the order's transaction committed (say, in what runs after the
+    commit) leaves the entry Done beside its Sales Order: not queued to run a second time."""
+    sim, erp, enq, rt, server, site, client = world
+    webhooks.ensure_webhooks(site, client)
+    order = sim.add_order(status="processing", customer_id=4, line_items=[{"product_id": 13, "quantity": 1}])
+
+    def die(doc):
+        raise WorkerKilled()
+
+    off = erp.on("Sales Order", "on_submit", die, after_commit=True)
+    sim.deliver_webhooks()
+    enq.work()
+    off()
+    sos = erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}, fields=("name",))
+    [entry] = entries(erp, resource="order", resource_id=order["id"])
+    assert len(sos) == 1
+    assert entry["status"] == "Done" and sos[0]["name"] in entry["outcome"] and entry["attempts"] == 1
+    erp.clock.advance(minutes=30)
+    assert deliveries.sweep(rt) == 0
+
+
 def test_a_delivery_that_kills_its_worker_every_time_ends_failed_instead_of_looping(world):
     sim, erp, enq, rt, server, site, client = world
     webhooks.ensure_webhooks(site, client)

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable
 from shopsync.sync import outcome_codes
 from shopsync.sync.failures import is_lost_race, is_transient
 from shopsync.sync.intake import LOG_DOCTYPE, queue_resource
-from shopsync.sync.outcome import FAILED, Outcome
+from shopsync.sync.outcome import FAILED, Outcome, recorded_by
 from shopsync.sync.runtime import Runtime, current, shop_client
 from shopsync.sync.site import SITE_DOCTYPE, SiteConfig
 from shopsync.woocommerce.errors import NotFoundError
@@ -176,39 +176,57 @@ def process_entry(rt: Runtime, site: SiteConfig, entry: dict[str, Any]) -> str:
     begun = rt.attempts.begin(entry["name"])
     attempts = int(entry.get("attempts") or 0) + begun
     stopped = [f"{started} attempt {n}: {WORKER_STOPPED}" for n in range(attempts - begun + 1, attempts)]
+    written: dict[str, Any] = {}
+
+    def values_of(outcome: Outcome, again: bool) -> dict[str, Any]:
+        values = {**outcome.log_values(), "next_attempt_at": None, "attempts": attempts, "processing_started_at": started}
+        # what happened, as a code and its values: the desk says it in the user's language
+        values.update(outcome_codes.as_values(outcome.log_status, outcome.log_text))
+        lines = list(stopped)
+        if again:
+            if outcome.retryable and attempts < MAX_ATTEMPTS:
+                delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+                values.update(status="Queued", next_attempt_at=_plus(erp.now(), delay))
+            lines.append(f"{erp.now()} attempt {attempts}: {values['error']}")
+        if lines:
+            # every attempt's reason stays readable on the entry, not only the last one
+            values["attempt_log"] = _attempt_lines(entry, lines)
+        return values
+
+    def record(outcome: Outcome) -> None:
+        # called by the handler inside the transaction of its work (outcome.record_in_transaction):
+        # the entry's bookkeeping is written straight to its row (set_values: one UPDATE, no
+        # document load and save), in that transaction; only shopsync writes it
+        values = values_of(outcome, outcome.failed and outcome.retryable)
+        erp.set_values(LOG_DOCTYPE, entry["name"], {**values, "finished_at": erp.now()})
+        written.clear()
+        written.update(values)
+
     if stopped and attempts > MAX_ATTEMPTS:
         # a delivery whose job kills its worker every time (time limit, memory) is not run again
         outcome = Outcome(FAILED, f"{WORKER_STOPPED} {len(stopped)} times in a row: not run again (Retry runs it)")
         again = False
     else:
         try:
-            outcome = _run_handler(rt, site, entry)
+            with recorded_by(record):
+                outcome = _run_handler(rt, site, entry)
             again = outcome.failed and outcome.retryable  # a failure that may pass: another attempt later
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the entry
             message = str(exc) if isinstance(exc, PermanentError) else f"{type(exc).__name__}: {exc}"
             outcome = Outcome(FAILED, message, retryable=is_transient(exc) or is_lost_race(exc), error=exc)
             again = True
-    values = {**outcome.log_values(), "next_attempt_at": None, "attempts": attempts, "processing_started_at": started}
-    # what happened, as a code and its values: the desk says it in the user's language
-    values.update(outcome_codes.as_values(outcome.log_status, outcome.log_text))
-    lines = list(stopped)
+            written.clear()  # whatever the handler wrote on the entry, this failure is written over it
+    values = values_of(outcome, again)
     if again:
-        if outcome.retryable and attempts < MAX_ATTEMPTS:
-            delay = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-            values.update(status="Queued", next_attempt_at=_plus(erp.now(), delay))
         log.info("shopsync: delivery %s of %s: %s after attempt %s", entry["name"], site.name, values["status"], attempts)
-        lines.append(f"{erp.now()} attempt {attempts}: {values['error']}")
-    if lines:
-        # every attempt's reason stays readable on the entry, not only the last one
-        values["attempt_log"] = _attempt_lines(entry, lines)
-    values["finished_at"] = erp.now()
-    # The entry's bookkeeping is written straight to its row (set_values: one UPDATE, no document
-    # load and save): only shopsync writes it, and the job holds it while it runs.
-    with erp.transaction():
-        erp.set_values(LOG_DOCTYPE, entry["name"], values)
+    if values != written:
+        # not written with the work (or the work came to something else after): written now
+        values["finished_at"] = erp.now()
+        with erp.transaction():
+            erp.set_values(LOG_DOCTYPE, entry["name"], values)
     rt.attempts.written(entry["name"])
     if values["status"] == "Done" and not site.connection_ok:
-        _connected_again(rt, site, values["finished_at"])
+        _connected_again(rt, site, erp.now())
     return values["status"]
 
 

@@ -105,7 +105,7 @@ from shopsync.sync.money import CENT, ZERO, as_number, cents, dec, fmt, split_ra
 from shopsync.sync.outcome import DONE as LOG_DONE
 from shopsync.sync.outcome import FAILED as LOG_FAILED
 from shopsync.sync.outcome import SKIPPED as LOG_SKIPPED
-from shopsync.sync.outcome import Outcome
+from shopsync.sync.outcome import Outcome, record_in_transaction
 from shopsync.sync.site import SiteConfig
 from shopsync.woocommerce.errors import WooError
 
@@ -588,6 +588,11 @@ class _Importer:
             modified_gmt=str(self.order.get("date_modified_gmt") or ""), **kw,
         )
 
+    def landed(self, outcome: OrderOutcome) -> OrderOutcome:
+        """The last step inside the transaction of the work: the delivery's log entry is written
+        in it too (:func:`shopsync.sync.outcome.record_in_transaction`)."""
+        return record_in_transaction(outcome)  # type: ignore[return-value]
+
     # --- entry ---------------------------------------------------------------------------------
     def run(self) -> OrderOutcome:
         order = self.order
@@ -693,9 +698,10 @@ class _Importer:
                 self.binder.update(link, **self.link_values(plan, so["name"]))
             self.add_note(so["name"], plan.customer_note)
             self.bill(so, plan)
-        if amended_from:
-            return self.outcome(UPDATED, f"re-opened in the shop: amended {amended_from} as {so['name']}", sales_order=so["name"], customer=so.get("customer"))
-        return self.outcome(CREATED, "", sales_order=so["name"], customer=so.get("customer"))
+            if amended_from:
+                return self.landed(self.outcome(UPDATED, f"re-opened in the shop: amended {amended_from} as {so['name']}",
+                                                sales_order=so["name"], customer=so.get("customer")))
+            return self.landed(self.outcome(CREATED, "", sales_order=so["name"], customer=so.get("customer")))
 
     def update(self, link: Doc, so: Doc) -> OrderOutcome:
         resolver = self.prepare()
@@ -718,9 +724,9 @@ class _Importer:
                 billed = self.bill(so, plan)
                 self.binder.update(link, **self.link_values(plan, so["name"]))
                 if not changes and not submitted and not billed:
-                    return self.outcome(SKIPPED, "no change to the Sales Order", sales_order=so["name"], customer=so.get("customer"))
+                    return self.landed(self.outcome(SKIPPED, "no change to the Sales Order", sales_order=so["name"], customer=so.get("customer")))
                 reason = "; ".join(changes + (["submitted"] if submitted else []) + billed)
-                return self.outcome(UPDATED, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes)
+                return self.landed(self.outcome(UPDATED, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes))
             changes = diff_sales_order(so, plan, financial_only=True)
             blocker = amend_blocker(self.erp, so) if changes and (self.site.amend_edited_orders or self.amend_by_hand) else None
             if changes and (blocker is not None or not (self.site.amend_edited_orders or self.amend_by_hand)):
@@ -732,7 +738,7 @@ class _Importer:
                 else:
                     reason = (f"the order changed in the shop but Sales Order {so['name']} cannot be amended: {blocker};"
                               " once that is dealt with, Amend from the shop")
-                return self.outcome(NEEDS_ATTENTION, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes)
+                return self.landed(self.outcome(NEEDS_ATTENTION, reason, sales_order=so["name"], customer=so.get("customer"), diff=changes))
             if not changes:
                 self.add_note(so["name"], plan.customer_note)
                 billed = self.bill(so, plan)

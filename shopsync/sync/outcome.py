@@ -17,7 +17,9 @@ queued again with backoff instead of failing (:func:`shopsync.sync.deliveries.pr
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import contextvars
+from typing import Any, Callable, Iterator
 
 DONE, SKIPPED, FAILED = "Done", "Skipped", "Failed"
 
@@ -60,3 +62,31 @@ class Outcome:
         if self.failed:
             return {"status": FAILED, "error": self.log_text or "failed", "outcome": None}
         return {"status": self.log_status, "outcome": self.log_text or None, "error": None}
+
+
+# --- the log entry written in the work's own transaction -------------------------------------------
+
+_record: contextvars.ContextVar[Callable[[Outcome], None] | None] = contextvars.ContextVar("shopsync_record", default=None)
+
+
+@contextlib.contextmanager
+def recorded_by(record: Callable[[Outcome], None]) -> Iterator[None]:
+    """While a delivery's handler runs: how its outcome is written on the delivery's log entry
+    (:func:`shopsync.sync.deliveries.process_entry`)."""
+    token = _record.set(record)
+    try:
+        yield
+    finally:
+        _record.reset(token)
+
+
+def record_in_transaction(outcome: Outcome) -> Outcome:
+    """A handler's last step inside the transaction that did its work: ``outcome`` is what that work
+    comes to once it commits. The delivery's log entry is written in the same transaction, so the
+    Sales Order and the entry that says it was made land in one commit, or neither does. When the
+    handler then returns the same outcome the job writes nothing more; another outcome (a later
+    step failed) is written over it. Outside a delivery's job it does nothing."""
+    record = _record.get()
+    if record is not None:
+        record(outcome)
+    return outcome
