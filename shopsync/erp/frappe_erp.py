@@ -175,6 +175,8 @@ class FrappeERP:
             return _plain(frappe.get_doc(doctype, name))
 
     def exists(self, doctype: str, name: str) -> bool:
+        if isinstance(name, str) and "`" not in doctype and not frappe.get_meta(doctype).issingle:
+            return bool(frappe.db.sql(f"select `name` from `tab{doctype}` where `name` = %s limit 1", (name,)))
         return bool(frappe.db.exists(doctype, name))
 
     def find(self, doctype, filters=None, fields=("name",), order_by=None, limit=None):
@@ -193,7 +195,7 @@ class FrappeERP:
         return [_row(r) for r in rows]
 
     def get_value(self, doctype: str, name: str, field: str) -> Any:
-        if _IDENT.match(field) and not frappe.get_meta(doctype).issingle:
+        if isinstance(name, str) and _IDENT.match(field) and "`" not in doctype and not frappe.get_meta(doctype).issingle:
             rows = frappe.db.sql(f"select `{field}` from `tab{doctype}` where `name` = %s", (name,))
             return rows[0][0] if rows else None
         return frappe.db.get_value(doctype, name, field)

@@ -204,6 +204,7 @@ def plain_queries_agree():
     return {"cases": len(cases), "direct": direct, "differ": differ, "probe_found": probe_found,
             "get_value": frappe_erp.FrappeERP().get_value("Company", company, "default_currency")
             == frappe.db.get_value("Company", company, "default_currency"),
+            "exists": [frappe_erp.FrappeERP().exists("Company", company), frappe_erp.FrappeERP().exists("Company", "No such company 1")],
             "single": frappe_erp.FrappeERP().get_value("Selling Settings", "Selling Settings", "so_required")
             == frappe.db.get_single_value("Selling Settings", "so_required")}
 

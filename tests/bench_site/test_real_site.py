@@ -54,7 +54,7 @@ def test_the_ports_direct_reads_read_what_frappe_get_all_reads(bench):
     # the job's lookups skip get_all's query builder; on the real schema they must read the same
     out = bench.run("plain_queries_agree")
     assert out["differ"] == [] and out["direct"] == out["cases"] and out["probe_found"]
-    assert out["get_value"] and out["single"]
+    assert out["get_value"] and out["single"] and out["exists"] == [True, False]
 
 
 def test_saving_a_site_makes_its_secret_endpoint_and_webhooks_once(bench, sim, real_site):
