@@ -157,7 +157,10 @@ class WorkerKilled(BaseException):
     """Stands for the worker process dying (OOM, SIGKILL) in the middle of a job."""
 
 
-def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_the_job_runs_again(world):
+def order_whose_worker_dies(world, after_commit=False):
+    """A new order delivered to the endpoint, and a worker that dies when its Sales Order is
+    submitted (``after_commit``: right after the order's transaction committed). Returns the order
+    and how to make the worker live again."""
     sim, erp, enq, rt, server, site, client = world
     webhooks.ensure_webhooks(site, client)
     order = sim.add_order(status="processing", customer_id=4, line_items=[{"product_id": 13, "quantity": 1}])
@@ -165,8 +168,14 @@ def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_the_job_runs_again(
     def die(doc):
         raise WorkerKilled()
 
-    off = erp.on("Sales Order", "on_submit", die)
+    off = erp.on("Sales Order", "on_submit", die, after_commit=after_commit)
     sim.deliver_webhooks()
+    return order, off
+
+
+def test_a_worker_dying_mid_job_leaves_nothing_half_done_and_the_job_runs_again(world):
+    sim, erp, enq, rt, server, site, client = world
+    order, off = order_whose_worker_dies(world)
     enq.work()  # RQ records the job as failed, as it does for a work horse that died
     off()
     assert FailedJobRegistry(queue=enq.queue).count == 1
@@ -192,14 +201,7 @@ def test_the_sales_order_and_its_entrys_done_land_in_one_commit(world):
     """A worker stopped right after the order's transaction committed (say, in what runs after the
     commit) leaves the entry Done beside its Sales Order: not queued to run a second time."""
     sim, erp, enq, rt, server, site, client = world
-    webhooks.ensure_webhooks(site, client)
-    order = sim.add_order(status="processing", customer_id=4, line_items=[{"product_id": 13, "quantity": 1}])
-
-    def die(doc):
-        raise WorkerKilled()
-
-    off = erp.on("Sales Order", "on_submit", die, after_commit=True)
-    sim.deliver_webhooks()
+    order, off = order_whose_worker_dies(world, after_commit=True)
     enq.work()
     off()
     sos = erp.find("Sales Order", {"po_no": ("like", f"{order['number']}%")}, fields=("name",))
@@ -212,14 +214,7 @@ def test_the_sales_order_and_its_entrys_done_land_in_one_commit(world):
 
 def test_a_delivery_that_kills_its_worker_every_time_ends_failed_instead_of_looping(world):
     sim, erp, enq, rt, server, site, client = world
-    webhooks.ensure_webhooks(site, client)
-    order = sim.add_order(status="processing", customer_id=4, line_items=[{"product_id": 13, "quantity": 1}])
-
-    def die(doc):
-        raise WorkerKilled()
-
-    off = erp.on("Sales Order", "on_submit", die)
-    sim.deliver_webhooks()
+    order, off = order_whose_worker_dies(world)
     runs = 0
     for _ in range(10):
         runs += enq.work()
