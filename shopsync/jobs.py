@@ -69,7 +69,9 @@ def load_site_for_job(name: str) -> SiteConfig:
     and three passwords, read in full again whenever any field of the row differs."""
     from shopsync.erp.errors import DoesNotExistError
 
-    rows = frappe.db.sql(f"select * from `tab{SITE_DOCTYPE}` where `name` = %s", (name,), as_dict=True) if name else None
+    from shopsync.erp.frappe_erp import select_rows
+
+    rows = select_rows(SITE_DOCTYPE, {"name": name}, ("*",)) if name else None
     if not rows:
         raise DoesNotExistError(f"WooCommerce Site {name} not found")
     return _config_of_row(rows[0])
@@ -77,10 +79,10 @@ def load_site_for_job(name: str) -> SiteConfig:
 
 def enabled_sites_for_job() -> list[SiteConfig]:
     """Every enabled site's configuration (as ``list_sites`` orders them): their rows in one read."""
-    # written at once (get_all's query builder cost more than the query): this runs after every
-    # commit that moved stock, an order's reservation included; rows as load_site_for_job reads them
-    rows = frappe.db.sql(f"select * from `tab{SITE_DOCTYPE}` where `enabled` = 1 order by `modified` desc", as_dict=True)
-    return [_config_of_row(row) for row in rows]
+    from shopsync.erp.frappe_erp import select_rows
+
+    # this runs after every commit that moved stock, an order's reservation included
+    return [_config_of_row(row) for row in select_rows(SITE_DOCTYPE, {"enabled": 1}, ("*",), "modified desc")]
 
 
 def _config_of_row(row: dict) -> SiteConfig:

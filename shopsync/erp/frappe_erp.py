@@ -154,6 +154,17 @@ def _plain_query(doctype: str, filters: dict[str, Any], fields: Iterable[str], o
     return query, values
 
 
+def select_rows(doctype: str, filters: dict[str, Any] | None = None, fields: Iterable[str] = ("name",),
+                order_by: str = "creation asc", limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows as ``frappe.get_all`` reads them (raw values): its SELECT written at once when the
+    filters are plain (:func:`_plain_query`), else get_all itself."""
+    query = _plain_query(doctype, filters or {}, fields, order_by, limit)
+    if query is not None:
+        return frappe.db.sql(query[0], query[1], as_dict=True)
+    return frappe.get_all(doctype, filters=_filters(filters), fields=list(fields), order_by=order_by,
+                          limit_page_length=limit or 0)
+
+
 class FrappeERP:
     """Implements ``shopsync.erp.port.ERP`` inside a bench."""
 
@@ -166,7 +177,7 @@ class FrappeERP:
             if not (meta.istable or meta.issingle or meta.get_table_fields()):
                 # a document without child tables (a link, a log entry): its row is all of it,
                 # read without building the document and its controller
-                rows = frappe.db.sql(f"select * from `tab{doctype}` where `name` = %s", (name,), as_dict=True)
+                rows = select_rows(doctype, {"name": name}, ("*",))
                 if not rows:
                     raise frappe.DoesNotExistError(f"{doctype} {name} not found")
                 row = rows[0]
@@ -175,29 +186,19 @@ class FrappeERP:
             return _plain(frappe.get_doc(doctype, name))
 
     def exists(self, doctype: str, name: str) -> bool:
-        if isinstance(name, str) and "`" not in doctype and not frappe.get_meta(doctype).issingle:
-            return bool(frappe.db.sql(f"select `name` from `tab{doctype}` where `name` = %s limit 1", (name,)))
+        if isinstance(name, str) and not frappe.get_meta(doctype).issingle:
+            return bool(select_rows(doctype, {"name": name}, limit=1))
         return bool(frappe.db.exists(doctype, name))
 
     def find(self, doctype, filters=None, fields=("name",), order_by=None, limit=None):
         with _errors():
-            query = _plain_query(doctype, filters or {}, fields, order_by or "creation asc", limit)
-            if query is not None:
-                rows = frappe.db.sql(query[0], query[1], as_dict=True)
-            else:
-                rows = frappe.get_all(
-                    doctype,
-                    filters=_filters(filters),
-                    fields=list(fields),
-                    order_by=order_by or "creation asc",
-                    limit_page_length=limit or 0,
-                )
+            rows = select_rows(doctype, filters, fields, order_by or "creation asc", limit)
         return [_row(r) for r in rows]
 
     def get_value(self, doctype: str, name: str, field: str) -> Any:
-        if isinstance(name, str) and _IDENT.match(field) and "`" not in doctype and not frappe.get_meta(doctype).issingle:
-            rows = frappe.db.sql(f"select `{field}` from `tab{doctype}` where `name` = %s", (name,))
-            return rows[0][0] if rows else None
+        if isinstance(name, str) and _IDENT.match(field) and not frappe.get_meta(doctype).issingle:
+            rows = select_rows(doctype, {"name": name}, (field,), limit=1)
+            return rows[0][field] if rows else None
         return frappe.db.get_value(doctype, name, field)
 
     def get_cached_values(self, doctype: str, name: str, fields) -> dict[str, Any] | None:
